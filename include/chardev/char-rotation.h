@@ -1,0 +1,60 @@
+/*
+ * Rotating output files for chardevs: the file backend's output and the
+ * logfile of every backend
+ *
+ * Copyright (c) 2026 The QEMU console log contributors
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#ifndef CHARDEV_CHAR_ROTATION_H
+#define CHARDEV_CHAR_ROTATION_H
+
+#include "chardev/char.h"
+#include "chardev/rotating-file.h"
+#include "qapi/qapi-types-char.h"
+
+#ifndef _WIN32
+#include "chardev/char-fd.h"
+
+/* The file backend on POSIX hosts: input as an fd chardev, output here. */
+struct FileChardev {
+    FDChardev parent;
+    RotatingFile *out;
+};
+typedef struct FileChardev FileChardev;
+
+DECLARE_INSTANCE_CHECKER(FileChardev, FILE_CHARDEV, TYPE_CHARDEV_FILE)
+#endif
+
+/*
+ * Read the option pair @generations_opt (a count) and @max_size_opt (a
+ * size) of -chardev into QAPI members.
+ */
+void qemu_chr_parse_rotation(QemuOpts *opts, const char *generations_opt,
+                             const char *max_size_opt,
+                             bool *has_generations, int64_t *generations,
+                             bool *has_max_size, uint64_t *max_size);
+
+/*
+ * Check every rotation option of @backend before anything is opened, so
+ * that bad input leaves existing files alone.
+ */
+bool qemu_chr_check_rotation(ChardevBackend *backend, Error **errp);
+
+/* Open @chr's logfile as configured by @common. */
+RotatingFile *qemu_chr_open_logfile(Chardev *chr, ChardevCommon *common,
+                                    Error **errp);
+
+/* Open the output of file chardev @chr as configured by @file. */
+RotatingFile *qemu_chr_open_output_file(Chardev *chr, ChardevFile *file,
+                                        Error **errp);
+
+/*
+ * A GSource for frontends waiting to write to @rf again: it polls the file
+ * descriptor, or after a failed write (a full disk) waits a while, so that
+ * a failing file neither blocks the guest nor spins.
+ */
+GSource *qemu_chr_rotating_file_watch(RotatingFile *rf);
+
+#endif /* CHARDEV_CHAR_ROTATION_H */

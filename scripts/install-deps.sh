@@ -1,0 +1,96 @@
+#!/bin/bash
+# Install every Debian package the build, the tests, the demo and the
+# benchmarks need.  Idempotent: when everything is present it returns in
+# well under a second without touching apt.
+#
+# Extra apt entries (bookworm-backports for meson >= 1.5 and pycotap,
+# deb-src for trixie's qemu source) are derived from the mirror the machine
+# already uses for bookworm, so no registry host is written down here.
+set -euo pipefail
+
+SUDO=
+[ "$(id -u)" = 0 ] || SUDO=sudo
+
+BUILD_PKGS="libglib2.0-dev libpixman-1-dev libslirp-dev libfdt-dev zlib1g-dev
+ ninja-build python3-venv dpkg-dev ccache git quilt pkg-config gcc make
+ bison flex"
+BACKPORTS_PKGS="meson python3-pycotap"
+RUN_PKGS="seabios qemu-system-data busybox-static"
+TEST_PKGS="socat logrotate clang libclang-rt-14-dev"
+BENCH_PKGS="apache2-utils daemontools s6 gnuplot-nox"
+ALL_PKGS="$BUILD_PKGS $RUN_PKGS $TEST_PKGS $BENCH_PKGS"
+MIN_MESON=1.5.0
+EXTRA_SOURCES=/etc/apt/sources.list.d/qemu-console-log.sources
+
+missing_packages() {
+    local p
+    for p in $ALL_PKGS $BACKPORTS_PKGS; do
+        dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null |
+            grep -q '^install ok installed' || echo "$p"
+    done
+}
+
+meson_recent_enough() {
+    local v
+    v=$(dpkg-query -W -f='${Version}' meson 2>/dev/null) || return 1
+    dpkg --compare-versions "$v" ge "$MIN_MESON"
+}
+
+# The URI the machine already uses for the main bookworm suite.
+bookworm_mirror() {
+    local uri
+    uri=$(awk '
+        /^URIs:/ { uri = $2 }
+        /^Suites:/ { for (i = 2; i <= NF; i++) if ($i == "bookworm") found = uri }
+        /^$/ { uri = "" }
+        END { print found }' /etc/apt/sources.list.d/*.sources 2>/dev/null)
+    if [ -z "$uri" ] && [ -f /etc/apt/sources.list ]; then
+        uri=$(awk '$1 == "deb" && $3 == "bookworm" { print $2; exit }' \
+              /etc/apt/sources.list)
+    fi
+    [ -n "$uri" ] || {
+        echo "install-deps: no bookworm entry in the apt configuration" >&2
+        exit 1
+    }
+    echo "$uri"
+}
+
+add_extra_sources() {
+    local mirror
+    [ -f "$EXTRA_SOURCES" ] && return 0
+    mirror=$(bookworm_mirror)
+    echo "install-deps: adding bookworm-backports and trixie deb-src" \
+         "from the configured mirror"
+    $SUDO tee "$EXTRA_SOURCES" >/dev/null <<SRC
+Types: deb
+URIs: $mirror
+Suites: bookworm-backports
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+
+Types: deb-src
+URIs: $mirror
+Suites: trixie
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+SRC
+    $SUDO apt-get update -qq
+}
+
+if [ -f "$EXTRA_SOURCES" ] && [ -z "$(missing_packages)" ] &&
+   meson_recent_enough; then
+    exit 0
+fi
+
+add_extra_sources
+export DEBIAN_FRONTEND=noninteractive
+APT="$SUDO apt-get install -y -qq --no-install-recommends"
+# shellcheck disable=SC2086
+$APT $ALL_PKGS || { $SUDO apt-get update -qq && $APT $ALL_PKGS; }
+# shellcheck disable=SC2086
+$APT -t bookworm-backports $BACKPORTS_PKGS
+meson_recent_enough || {
+    echo "install-deps: meson >= $MIN_MESON is required" >&2
+    exit 1
+}
+echo "install-deps: all packages present"

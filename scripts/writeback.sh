@@ -1,0 +1,94 @@
+#!/bin/bash
+# Write the commits base..work of the assembled tree back into the
+# repository: each commit becomes one patches/ entry (DEP-3 header, diff of
+# the upstream files it edits, X-Overlay-Files naming the files it adds)
+# and its new files are copied to the overlay.  Develop with plain git in
+# build/qemu (commit, rebase -i, commit --fixup), then run this.
+#   writeback.sh --check   exit 1 if the repository differs from the tree
+set -euo pipefail
+. "$(dirname "$0")/common.sh"
+
+check=
+[ "${1:-}" = --check ] && check=1
+[ -d "$SRC/.git" ] || die "no assembled tree in $SRC"
+if [ -z "$check" ] && [ -n "$(git -C "$SRC" status --porcelain --untracked-files=no)" ]; then
+    die "$SRC has uncommitted changes: commit them first"
+fi
+
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+mkdir -p "$out/patches"
+read -r -a overlay_dirs < "$TOP/scripts/overlay-dirs"
+
+in_overlay() {
+    local d
+    for d in "${overlay_dirs[@]}"; do
+        case "$1" in "$d"/*) return 0 ;; esac
+    done
+    return 1
+}
+
+n=0
+for c in $(git -C "$SRC" rev-list --reverse base..HEAD); do
+    n=$((n + 1))
+    subject=$(git -C "$SRC" log -1 --format=%s "$c")
+    slug=$(echo "$subject" | tr 'A-Z' 'a-z' | sed -E 's/[^a-z0-9]+/-/g; s/^-//; s/-$//' | cut -c1-52)
+    name=$(printf '%04d-%s.patch' "$n" "$slug")
+    echo "$name" >> "$out/patches/series"
+    added=() edited=()
+    while IFS=$'\t' read -r status path; do
+        if [ "$status" = A ] && in_overlay "$path"; then
+            added+=("$path")
+            mkdir -p "$out/overlay/$(dirname "$path")"
+            git -C "$SRC" show "$c:$path" > "$out/overlay/$path"
+        else
+            edited+=("$path")
+        fi
+    done < <(git -C "$SRC" diff-tree --no-commit-id -r --name-status "$c")
+    {
+        echo "Description: $subject"
+        git -C "$SRC" log -1 --format=%b "$c" |
+            grep -v '^Signed-off-by:' | sed -e :a -e '/^\n*$/{$d;N;ba' -e '}' |
+            sed -e 's/^$/./' -e 's/^/ /'
+        echo "Author: $(git -C "$SRC" log -1 --format='%an <%ae>' "$c")"
+        echo "Forwarded: no"
+        if [ ${#added[@]} -gt 0 ]; then
+            echo "X-Overlay-Files: ${added[0]}"
+            for f in "${added[@]:1}"; do echo " $f"; done
+        fi
+        echo "---"
+        if [ ${#edited[@]} -gt 0 ]; then
+            git -C "$SRC" diff-tree -p --no-commit-id --stat=78 "$c" -- "${edited[@]}"
+            echo
+            git -C "$SRC" diff-tree -p --no-commit-id "$c" -- "${edited[@]}"
+        fi
+    } > "$out/patches/$name"
+done
+
+# The repository's current overlay and patches, to compare or replace.
+current_overlay=$(cd "$TOP" && git ls-files -co --exclude-standard -- "${overlay_dirs[@]}" | sort)
+new_overlay=$( [ -d "$out/overlay" ] && (cd "$out/overlay" && find . -type f | sed 's#^\./##' | sort) || true)
+
+if [ -n "$check" ]; then
+    [ "$current_overlay" = "$new_overlay" ] || exit 1
+    for f in $new_overlay; do cmp -s "$out/overlay/$f" "$TOP/$f" || exit 1; done
+    diff -rq "$out/patches" "$TOP/patches" >/dev/null || exit 1
+    exit 0
+fi
+
+for f in $current_overlay; do
+    echo "$new_overlay" | grep -qxF "$f" || { rm -f "$TOP/$f"; echo "removed $f"; }
+done
+for f in $new_overlay; do
+    if ! cmp -s "$out/overlay/$f" "$TOP/$f"; then
+        mkdir -p "$TOP/$(dirname "$f")"
+        cp "$out/overlay/$f" "$TOP/$f"
+        echo "wrote $f"
+    fi
+done
+rm -rf "$TOP/patches"
+cp -r "$out/patches" "$TOP/patches"
+touch "$TOP/patches/series"
+# The tree now matches the repository: assembling again is a no-op.
+"$TOP/scripts/assemble.sh" --stamp-only
+note "wrote back $n commits to patches/ and the overlay"

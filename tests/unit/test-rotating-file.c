@@ -1,0 +1,849 @@
+/*
+ * Tests for the rotating output file of chardevs, on real files
+ *
+ * Copyright (c) 2026 The QEMU console log contributors
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include "qapi/error.h"
+#include "chardev/rotating-file.h"
+
+typedef struct Dir {
+    char *dir;
+    char *path;                 /* dir/console.log */
+} Dir;
+
+static Dir *dir_new(void)
+{
+    Dir *d = g_new0(Dir, 1);
+
+    d->dir = g_dir_make_tmp("rotating-file-XXXXXX", NULL);
+    g_assert(d->dir);
+    d->path = g_build_filename(d->dir, "console.log", NULL);
+    return d;
+}
+
+static void remove_tree(const char *path)
+{
+    g_autofree char *cmd = g_strdup_printf("rm -rf '%s'", path);
+
+    g_assert_cmpint(system(cmd), ==, 0);
+}
+
+static void dir_free(Dir *d)
+{
+    remove_tree(d->dir);
+    g_free(d->path);
+    g_free(d->dir);
+    g_free(d);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(Dir, dir_free)
+
+static char *gen(const Dir *d, int k)
+{
+    return g_strdup_printf("%s.%d", d->path, k);
+}
+
+/* Contents of @path, or NULL if it does not exist. */
+static char *slurp(const char *path)
+{
+    char *contents = NULL;
+
+    if (!g_file_get_contents(path, &contents, NULL, NULL)) {
+        return NULL;
+    }
+    return contents;
+}
+
+static void put(const char *path, const char *contents)
+{
+    g_assert(g_file_set_contents(path, contents, -1, NULL));
+}
+
+static bool exists(const char *path)
+{
+    struct stat st;
+
+    return lstat(path, &st) == 0;
+}
+
+static off_t file_size(const char *path)
+{
+    struct stat st;
+
+    g_assert_cmpint(lstat(path, &st), ==, 0);
+    return st.st_size;
+}
+
+static mode_t file_mode(const char *path)
+{
+    struct stat st;
+
+    g_assert_cmpint(lstat(path, &st), ==, 0);
+    return st.st_mode & 07777;
+}
+
+static RotatingFileOptions options(const Dir *d, bool append,
+                                   int64_t generations, uint64_t max_size)
+{
+    return (RotatingFileOptions) {
+        .path = d->path,
+        .append = append,
+        .generations = generations,
+        .max_size = max_size,
+        .generations_opt = "rotate",
+        .max_size_opt = "rotate-size",
+    };
+}
+
+static RotatingFile *open_ok(const Dir *d, bool append, int64_t generations,
+                             uint64_t max_size)
+{
+    RotatingFileOptions opts = options(d, append, generations, max_size);
+
+    return rotating_file_open(&opts, NULL, NULL, &error_abort);
+}
+
+static void write_all(RotatingFile *rf, const void *buf, size_t len)
+{
+    g_assert_cmpint(rotating_file_write(rf, buf, len), ==, len);
+}
+
+static void write_str(RotatingFile *rf, const char *s)
+{
+    write_all(rf, s, strlen(s));
+}
+
+/* One "QEMU process": open, write @text, close. */
+static void run_once(const Dir *d, bool append, int generations,
+                     const char *text)
+{
+    RotatingFile *rf = open_ok(d, append, generations, 0);
+
+    write_str(rf, text);
+    rotating_file_close(rf);
+}
+
+/* PATH.(n-1), ..., PATH.0, PATH concatenated: the kept stream. */
+static GString *kept_stream(const Dir *d, int generations)
+{
+    GString *s = g_string_new("");
+    int k;
+
+    for (k = generations - 1; k >= -1; k--) {
+        g_autofree char *name = k < 0 ? g_strdup(d->path) : gen(d, k);
+        g_autofree char *contents = slurp(name);
+
+        if (contents) {
+            g_string_append(s, contents);
+        }
+    }
+    return s;
+}
+
+static void assert_file(const char *path, const char *expected)
+{
+    g_autofree char *contents = slurp(path);
+
+    g_assert_cmpstr(contents, ==, expected);
+}
+
+static void assert_gen(const Dir *d, int k, const char *expected)
+{
+    g_autofree char *name = gen(d, k);
+
+    assert_file(name, expected);
+}
+
+/* Without rotation options: exactly what QEMU always did. */
+static void test_plain_truncate(void)
+{
+    g_autoptr(Dir) d = dir_new();
+
+    run_once(d, false, 0, "boot 1\n");
+    run_once(d, false, 0, "boot 2\n");
+    assert_file(d->path, "boot 2\n");
+    g_assert_false(exists(gen(d, 0)));
+}
+
+static void test_plain_append(void)
+{
+    g_autoptr(Dir) d = dir_new();
+
+    run_once(d, true, 0, "boot 1\n");
+    run_once(d, true, 0, "boot 2\n");
+    assert_file(d->path, "boot 1\nboot 2\n");
+}
+
+static void test_start_rotate_1(void)
+{
+    g_autoptr(Dir) d = dir_new();
+
+    run_once(d, false, 1, "boot 1\n");
+    assert_file(d->path, "boot 1\n");
+    run_once(d, false, 1, "boot 2\n");
+    assert_file(d->path, "boot 2\n");
+    assert_gen(d, 0, "boot 1\n");
+    run_once(d, false, 1, "boot 3\n");
+    assert_file(d->path, "boot 3\n");
+    assert_gen(d, 0, "boot 2\n");
+    g_assert_false(exists(gen(d, 1)));
+}
+
+static void test_start_rotate_3(void)
+{
+    g_autoptr(Dir) d = dir_new();
+    int boot;
+
+    for (boot = 1; boot <= 5; boot++) {
+        g_autofree char *text = g_strdup_printf("boot %d\n", boot);
+
+        run_once(d, false, 3, text);
+    }
+    assert_file(d->path, "boot 5\n");
+    assert_gen(d, 0, "boot 4\n");
+    assert_gen(d, 1, "boot 3\n");
+    assert_gen(d, 2, "boot 2\n");
+    g_assert_false(exists(gen(d, 3)));
+}
+
+/* An empty PATH is not worth a generation. */
+static void test_start_empty_not_shifted(void)
+{
+    g_autoptr(Dir) d = dir_new();
+
+    put(d->path, "");
+    run_once(d, false, 2, "boot 1\n");
+    assert_file(d->path, "boot 1\n");
+    g_assert_false(exists(gen(d, 0)));
+}
+
+static void test_start_append_keeps(void)
+{
+    g_autoptr(Dir) d = dir_new();
+
+    run_once(d, true, 2, "boot 1\n");
+    run_once(d, true, 2, "boot 2\n");
+    assert_file(d->path, "boot 1\nboot 2\n");
+    g_assert_false(exists(gen(d, 0)));
+}
+
+/* Incoming migration: continue the source's file, never rotate it. */
+static void test_start_take_over(void)
+{
+    g_autoptr(Dir) d = dir_new();
+    RotatingFileOptions opts = options(d, false, 3, 0);
+    RotatingFile *rf;
+
+    put(d->path, "source\n");
+    opts.take_over = true;
+    rf = rotating_file_open(&opts, NULL, NULL, &error_abort);
+    write_str(rf, "destination\n");
+    rotating_file_close(rf);
+    assert_file(d->path, "source\ndestination\n");
+    g_assert_false(exists(gen(d, 0)));
+}
+
+static int notified[3];
+
+static void count_notify(void *opaque, const char *path,
+                         RotatingFileReason reason)
+{
+    const Dir *d = opaque;
+
+    g_assert_cmpstr(path, ==, d->path);
+    notified[reason]++;
+}
+
+static void test_notify_reasons(void)
+{
+    g_autoptr(Dir) d = dir_new();
+    RotatingFileOptions opts = options(d, false, 2, 4096);
+    RotatingFile *rf;
+    char line[100];
+
+    memset(notified, 0, sizeof(notified));
+    memset(line, 'x', sizeof(line) - 1);
+    line[sizeof(line) - 1] = '\n';
+    put(d->path, "old\n");
+    rf = rotating_file_open(&opts, count_notify, d, &error_abort);
+    g_assert_cmpint(notified[ROTATING_FILE_REASON_START], ==, 1);
+    write_all(rf, line, sizeof(line));
+    g_assert(rotating_file_rotate(rf, &error_abort));
+    g_assert_cmpint(notified[ROTATING_FILE_REASON_COMMAND], ==, 1);
+    for (int i = 0; i < 50; i++) {
+        write_all(rf, line, sizeof(line));
+    }
+    g_assert_cmpint(notified[ROTATING_FILE_REASON_SIZE], ==, 1);
+    rotating_file_close(rf);
+}
+
+/*
+ * Deterministic pseudo-random lines "NNNNNN xxxx...\n" of 8 to @max_len
+ * bytes, numbered so that gaps and duplicates show.
+ */
+static GString *numbered_lines(int count, int max_len, unsigned seed)
+{
+    GRand *rand = g_rand_new_with_seed(seed);
+    GString *s = g_string_new("");
+    int i;
+
+    for (i = 0; i < count; i++) {
+        int len = g_rand_int_range(rand, 8, max_len + 1);
+        size_t start = s->len;
+
+        g_string_append_printf(s, "%06d ", i);
+        while (s->len - start < len - 1) {
+            g_string_append_c(s, 'a' + i % 26);
+        }
+        g_string_append_c(s, '\n');
+    }
+    g_rand_free(rand);
+    return s;
+}
+
+/*
+ * Every kept file is within @max_size, every file but PATH ends with a
+ * newline when lines are short, and the kept stream is a suffix of what
+ * was written that starts at a line.
+ */
+static void assert_size_invariants(const Dir *d, int generations,
+                                   uint64_t max_size, const GString *stream,
+                                   bool short_lines)
+{
+    g_autoptr(GString) kept = kept_stream(d, generations);
+    int k;
+
+    g_assert_cmpuint(file_size(d->path), <=, max_size);
+    for (k = 0; k < generations; k++) {
+        g_autofree char *name = gen(d, k);
+        g_autofree char *contents = slurp(name);
+
+        if (!contents) {
+            continue;
+        }
+        g_assert_cmpuint(strlen(contents), <=, max_size);
+        g_assert_cmpuint(strlen(contents), >, 0);
+        if (short_lines) {
+            g_assert_cmpint(contents[strlen(contents) - 1], ==, '\n');
+        }
+    }
+    g_assert_cmpuint(kept->len, <=, stream->len);
+    g_assert(memcmp(kept->str, stream->str + stream->len - kept->len,
+                    kept->len) == 0);
+    g_assert(kept->len == stream->len ||
+             stream->str[stream->len - kept->len - 1] == '\n' ||
+             !short_lines);
+}
+
+static void test_size_4k_writes(void)
+{
+    g_autoptr(Dir) d = dir_new();
+    g_autoptr(GString) stream = numbered_lines(3000, 255, 1);
+    RotatingFile *rf = open_ok(d, false, 3, 8192);
+    size_t off;
+
+    for (off = 0; off < stream->len; off += 4096) {
+        write_all(rf, stream->str + off, MIN(4096, stream->len - off));
+    }
+    rotating_file_close(rf);
+    assert_size_invariants(d, 3, 8192, stream, true);
+    g_assert(exists(gen(d, 2)));
+}
+
+/* The 16550 serial port writes one byte at a time. */
+static void test_size_byte_writes(void)
+{
+    g_autoptr(Dir) d = dir_new();
+    g_autoptr(GString) stream = numbered_lines(1000, 255, 2);
+    RotatingFile *rf = open_ok(d, false, 2, 4096);
+    size_t off;
+
+    for (off = 0; off < stream->len; off++) {
+        write_all(rf, stream->str + off, 1);
+    }
+    rotating_file_close(rf);
+    assert_size_invariants(d, 2, 4096, stream, true);
+}
+
+/* Lines longer than the reserve may be split, but never exceed the limit. */
+static void test_size_long_lines(void)
+{
+    g_autoptr(Dir) d = dir_new();
+    g_autoptr(GString) stream = g_string_new("");
+    RotatingFile *rf = open_ok(d, false, 2, 4096);
+    int i;
+
+    for (i = 0; i < 40; i++) {
+        g_string_append_printf(stream, "%d", i);
+        while (stream->len % 1000) {
+            g_string_append_c(stream, 'y');
+        }
+    }
+    g_string_append(stream, "\ntail\n");
+    write_all(rf, stream->str, stream->len);
+    rotating_file_close(rf);
+    assert_size_invariants(d, 2, 4096, stream, false);
+    g_assert_cmpint(file_size(d->path), ==, 40006 % 4096);
+}
+
+/* An appended file already beyond the limit rotates at the first write. */
+static void test_size_existing_too_big(void)
+{
+    g_autoptr(Dir) d = dir_new();
+    g_autofree char *big = g_strnfill(10000, 'z');
+    RotatingFile *rf;
+
+    put(d->path, big);
+    rf = open_ok(d, true, 1, 4096);
+    g_assert_false(exists(gen(d, 0)));
+    write_str(rf, "next\n");
+    rotating_file_close(rf);
+    assert_gen(d, 0, big);
+    assert_file(d->path, "next\n");
+}
+
+/* Disk used stays within (N + 1) * SIZE however much is written. */
+static void test_size_disk_bound(void)
+{
+    g_autoptr(Dir) d = dir_new();
+    g_autoptr(GString) stream = numbered_lines(20000, 200, 3);
+    RotatingFile *rf = open_ok(d, false, 3, 4096);
+    g_autoptr(GDir) dir = NULL;
+    const char *name;
+    uint64_t total = 0;
+    int files = 0;
+
+    write_all(rf, stream->str, stream->len);
+    rotating_file_close(rf);
+    dir = g_dir_open(d->dir, 0, NULL);
+    while ((name = g_dir_read_name(dir))) {
+        g_autofree char *p = g_build_filename(d->dir, name, NULL);
+
+        total += file_size(p);
+        files++;
+    }
+    g_assert_cmpint(files, ==, 4);
+    g_assert_cmpuint(total, <=, 4 * 4096);
+}
+
+/*
+ * Random writes, sizes, and rotation commands: after every step the kept
+ * stream is exactly the tail of what was written.
+ */
+static void test_integrity_random(void)
+{
+    g_autoptr(Dir) d = dir_new();
+    g_autoptr(GString) stream = numbered_lines(4000, 300, 4);
+    GRand *rand = g_rand_new_with_seed(5);
+    RotatingFile *rf = open_ok(d, false, 4, 4096);
+    size_t off = 0;
+
+    while (off < stream->len) {
+        size_t len = MIN(g_rand_int_range(rand, 1, 5000), stream->len - off);
+
+        if (g_rand_int_range(rand, 0, 20) == 0) {
+            g_assert(rotating_file_rotate(rf, &error_abort));
+        }
+        write_all(rf, stream->str + off, len);
+        off += len;
+        {
+            g_autoptr(GString) kept = kept_stream(d, 4);
+
+            g_assert_cmpuint(kept->len, <=, off);
+            g_assert(memcmp(kept->str, stream->str + off - kept->len,
+                            kept->len) == 0);
+        }
+    }
+    g_rand_free(rand);
+    rotating_file_close(rf);
+}
+
+static void test_mode_kept(void)
+{
+    g_autoptr(Dir) d = dir_new();
+    RotatingFile *rf;
+    g_autofree char *big = g_strnfill(5000, 'm');
+
+    put(d->path, "secret\n");
+    g_assert_cmpint(chmod(d->path, 0600), ==, 0);
+    rf = open_ok(d, false, 2, 4096);
+    g_assert_cmpint(file_mode(d->path), ==, 0600);
+    write_str(rf, big);
+    g_assert(exists(gen(d, 0)));
+    g_assert_cmpint(file_mode(d->path), ==, 0600);
+    g_assert(rotating_file_rotate(rf, &error_abort));
+    g_assert_cmpint(file_mode(d->path), ==, 0600);
+    rotating_file_close(rf);
+
+    /* A mode wider than the umask is kept too. */
+    put(d->path, "more\n");
+    g_assert_cmpint(chmod(d->path, 0666), ==, 0);
+    rf = open_ok(d, false, 2, 0);
+    g_assert_cmpint(file_mode(d->path), ==, 0666);
+    rotating_file_close(rf);
+}
+
+/* Symlinks at PATH.k are renamed or removed, never written through. */
+static void test_symlink_generation(void)
+{
+    g_autoptr(Dir) d = dir_new();
+    g_autofree char *target = g_build_filename(d->dir, "target", NULL);
+    g_autofree char *g0 = gen(d, 0);
+    g_autofree char *g1 = gen(d, 1);
+    RotatingFile *rf;
+
+    put(target, "precious\n");
+    put(d->path, "boot 1\n");
+    g_assert_cmpint(symlink(target, g0), ==, 0);
+    rf = open_ok(d, false, 2, 0);
+    write_str(rf, "boot 2\n");
+    g_assert(rotating_file_rotate(rf, &error_abort));
+    write_str(rf, "boot 3\n");
+    rotating_file_close(rf);
+    assert_file(target, "precious\n");
+    assert_file(d->path, "boot 3\n");
+    assert_file(g0, "boot 2\n");
+    assert_file(g1, "boot 1\n");
+}
+
+/* A symlink planted at PATH while it is written is moved, not followed. */
+static void test_symlink_planted_at_path(void)
+{
+    g_autoptr(Dir) d = dir_new();
+    g_autofree char *target = g_build_filename(d->dir, "target", NULL);
+    g_autofree char *g0 = gen(d, 0);
+    RotatingFile *rf;
+    struct stat st;
+
+    put(target, "precious\n");
+    rf = open_ok(d, false, 2, 0);
+    write_str(rf, "one\n");
+    g_assert_cmpint(unlink(d->path), ==, 0);
+    g_assert_cmpint(symlink(target, d->path), ==, 0);
+    write_str(rf, "two\n");
+    g_assert(rotating_file_rotate(rf, &error_abort));
+    write_str(rf, "three\n");
+    g_assert(rotating_file_reopen(rf, &error_abort));
+    write_str(rf, "four\n");
+    rotating_file_close(rf);
+    assert_file(target, "precious\n");
+    g_assert_cmpint(lstat(g0, &st), ==, 0);
+    g_assert(S_ISLNK(st.st_mode));
+    assert_file(d->path, "three\nfour\n");
+}
+
+/*
+ * Bad input: the error names the option and the path, and the files
+ * already there are left exactly as they were.
+ */
+static void assert_refused(const Dir *d, RotatingFileOptions *opts,
+                           const char *option, const char *path)
+{
+    g_autofree char *before = slurp(d->path);
+    g_autofree char *g0 = gen(d, 0);
+    g_autofree char *before0 = slurp(g0);
+    Error *err = NULL;
+
+    g_assert_null(rotating_file_open(opts, NULL, NULL, &err));
+    g_assert_nonnull(err);
+    if (g_test_verbose()) {
+        g_printerr("refused: %s\n", error_get_pretty(err));
+    }
+    g_assert_nonnull(strstr(error_get_pretty(err), option));
+    g_assert_nonnull(strstr(error_get_pretty(err), path));
+    error_free(err);
+    assert_file(d->path, before);
+    assert_file(g0, before0);
+}
+
+static Dir *dir_with_files(void)
+{
+    Dir *d = dir_new();
+    g_autofree char *g0 = gen(d, 0);
+
+    put(d->path, "current\n");
+    put(g0, "previous\n");
+    return d;
+}
+
+static void test_bad_generations(void)
+{
+    g_autoptr(Dir) d = dir_with_files();
+    RotatingFileOptions opts = options(d, false, -1, 0);
+
+    assert_refused(d, &opts, "rotate=-1", d->path);
+    opts.generations = ROTATING_FILE_MAX_GENERATIONS + 1;
+    assert_refused(d, &opts, "rotate=65", d->path);
+    opts.generations = INT64_MAX;
+    assert_refused(d, &opts, "between 0 and 64", d->path);
+}
+
+static void test_bad_size(void)
+{
+    g_autoptr(Dir) d = dir_with_files();
+    RotatingFileOptions opts = options(d, false, 2, 4095);
+
+    assert_refused(d, &opts, "rotate-size=4095", d->path);
+    opts.max_size = 1;
+    assert_refused(d, &opts, "minimum is 4096", d->path);
+    opts.generations = 0;
+    opts.max_size = 1 << 20;
+    assert_refused(d, &opts, "rotate-size", d->path);
+    assert_refused(d, &opts, "requires rotate=N", d->path);
+}
+
+static void test_bad_missing_dir(void)
+{
+    g_autoptr(Dir) d = dir_with_files();
+    g_autofree char *missing = g_build_filename(d->dir, "no", "log", NULL);
+    RotatingFileOptions opts = options(d, false, 2, 0);
+
+    opts.path = missing;
+    assert_refused(d, &opts, "rotate", missing);
+}
+
+static void test_bad_path_is_dir(void)
+{
+    g_autoptr(Dir) d = dir_new();
+    g_autofree char *g0 = gen(d, 0);
+    RotatingFileOptions opts = options(d, false, 2, 0);
+    Error *err = NULL;
+
+    g_assert_cmpint(mkdir(d->path, 0700), ==, 0);
+    put(g0, "previous\n");
+    g_assert_null(rotating_file_open(&opts, NULL, NULL, &err));
+    g_assert_nonnull(strstr(error_get_pretty(err), "is a directory"));
+    g_assert_nonnull(strstr(error_get_pretty(err), d->path));
+    error_free(err);
+    assert_file(g0, "previous\n");
+}
+
+static void test_bad_dir_at_generation(void)
+{
+    g_autoptr(Dir) d = dir_new();
+    g_autofree char *g1 = gen(d, 1);
+    RotatingFileOptions opts = options(d, false, 3, 0);
+
+    put(d->path, "current\n");
+    g_assert_cmpint(mkdir(g1, 0700), ==, 0);
+    assert_refused(d, &opts, "rotate", g1);
+    /* Beyond the generations kept, it is none of our business. */
+    opts.generations = 1;
+    rotating_file_close(rotating_file_open(&opts, NULL, NULL, &error_abort));
+    assert_gen(d, 0, "current\n");
+}
+
+static void test_bad_symlink_at_path(void)
+{
+    g_autoptr(Dir) d = dir_new();
+    g_autofree char *target = g_build_filename(d->dir, "target", NULL);
+    RotatingFileOptions opts = options(d, false, 2, 0);
+    Error *err = NULL;
+
+    put(target, "precious\n");
+    g_assert_cmpint(symlink(target, d->path), ==, 0);
+    g_assert_null(rotating_file_open(&opts, NULL, NULL, &err));
+    g_assert_nonnull(strstr(error_get_pretty(err), "symbolic link"));
+    error_free(err);
+    assert_file(target, "precious\n");
+}
+
+static void test_bad_path_too_long(void)
+{
+    g_autoptr(Dir) d = dir_with_files();
+    g_autoptr(GString) long_path = g_string_new(d->dir);
+    RotatingFileOptions opts = options(d, false, 10, 0);
+
+    g_string_append_c(long_path, '/');
+    while (long_path->len < PATH_MAX - 2) {
+        g_string_append_c(long_path, 'l');
+    }
+    opts.path = long_path->str;
+    assert_refused(d, &opts, "PATH_MAX", d->dir);
+}
+
+static void test_bad_fdset(void)
+{
+    g_autoptr(Dir) d = dir_with_files();
+    RotatingFileOptions opts = options(d, false, 2, 0);
+
+    opts.path = "/dev/fdset/1";
+    assert_refused(d, &opts, "rotate", "/dev/fdset/1");
+}
+
+static bool check_unwritable(const Dir *d, RotatingFileOptions *opts)
+{
+    Error *err = NULL;
+    bool ok;
+
+    g_assert_null(rotating_file_open(opts, NULL, NULL, &err));
+    ok = err && strstr(error_get_pretty(err), "rotate") &&
+         strstr(error_get_pretty(err), d->dir);
+    error_free(err);
+    return ok;
+}
+
+/* Rotation renames in PATH's directory: refuse at start if it can't. */
+static void test_bad_unwritable_dir(void)
+{
+    g_autoptr(Dir) d = dir_with_files();
+    RotatingFileOptions opts = options(d, true, 2, 0);
+    pid_t pid;
+    int status;
+
+    g_assert_cmpint(chmod(d->dir, 0555), ==, 0);
+    g_assert_cmpint(chmod(d->path, 0666), ==, 0);
+    if (geteuid() != 0) {
+        g_assert(check_unwritable(d, &opts));
+    } else {
+        /* root may write anywhere: check as an unprivileged user. */
+        pid = fork();
+        g_assert_cmpint(pid, >=, 0);
+        if (pid == 0) {
+            if (setgid(65534) < 0 || setuid(65534) < 0) {
+                _exit(2);
+            }
+            _exit(check_unwritable(d, &opts) ? 0 : 1);
+        }
+        g_assert_cmpint(waitpid(pid, &status, 0), ==, pid);
+        g_assert(WIFEXITED(status));
+        g_assert_cmpint(WEXITSTATUS(status), ==, 0);
+    }
+    g_assert_cmpint(chmod(d->dir, 0700), ==, 0);
+    assert_file(d->path, "current\n");
+}
+
+/* /dev/full fails every write with ENOSPC, as a full disk does. */
+static void test_fault_enospc(void)
+{
+    RotatingFileOptions opts = {
+        .path = "/dev/full",
+        .append = true,
+        .generations_opt = "rotate",
+        .max_size_opt = "rotate-size",
+    };
+    RotatingFile *rf = rotating_file_open(&opts, NULL, NULL, &error_abort);
+
+    g_assert_cmpint(rotating_file_write(rf, "x\n", 2), ==, -1);
+    g_assert_cmpint(errno, ==, ENOSPC);
+    g_assert_cmpint(rotating_file_retry_delay_us(rf), >, 0);
+    rotating_file_close(rf);
+}
+
+/*
+ * A rotation that fails at runtime loses nothing: output goes on to the
+ * current file, and rotation resumes once the obstacle is gone.
+ */
+static void test_fault_rotation_resumes(void)
+{
+    g_autoptr(Dir) d = dir_new();
+    g_autoptr(GString) stream = numbered_lines(400, 100, 6);
+    g_autofree char *obstacle = g_strdup_printf("%s.new", d->path);
+    g_autofree char *inside = g_build_filename(obstacle, "x", NULL);
+    RotatingFile *rf = open_ok(d, false, 2, 4096);
+    size_t half = stream->len / 2;
+
+    g_assert_cmpint(mkdir(obstacle, 0700), ==, 0);
+    put(inside, "");
+    write_all(rf, stream->str, half);
+    g_assert_false(exists(gen(d, 0)));
+    g_assert_cmpuint(file_size(d->path), ==, half);
+
+    remove_tree(obstacle);
+    g_usleep(1100 * 1000);
+    write_all(rf, stream->str + half, stream->len - half);
+    rotating_file_close(rf);
+    g_assert(exists(gen(d, 0)));
+    {
+        g_autoptr(GString) kept = kept_stream(d, 2);
+
+        g_assert_cmpuint(kept->len, <=, stream->len);
+        g_assert(memcmp(kept->str, stream->str + stream->len - kept->len,
+                        kept->len) == 0);
+    }
+}
+
+static void test_command_rotate_needs_generations(void)
+{
+    g_autoptr(Dir) d = dir_new();
+    RotatingFile *rf = open_ok(d, false, 0, 0);
+    Error *err = NULL;
+
+    g_assert_false(rotating_file_rotate(rf, &err));
+    g_assert_nonnull(strstr(error_get_pretty(err), d->path));
+    error_free(err);
+    rotating_file_close(rf);
+}
+
+/* logrotate's "create" method: move PATH away, then ask for a reopen. */
+static void test_command_reopen(void)
+{
+    g_autoptr(Dir) d = dir_new();
+    g_autofree char *moved = g_strdup_printf("%s.1", d->path);
+    RotatingFile *rf = open_ok(d, true, 0, 0);
+
+    write_str(rf, "before\n");
+    g_assert_cmpint(chmod(d->path, 0640), ==, 0);
+    g_assert_cmpint(rename(d->path, moved), ==, 0);
+    write_str(rf, "late\n");
+    g_assert(rotating_file_reopen(rf, &error_abort));
+    write_str(rf, "after\n");
+    rotating_file_close(rf);
+    assert_file(moved, "before\nlate\n");
+    assert_file(d->path, "after\n");
+    g_assert_cmpint(file_mode(d->path), ==, 0640);
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    umask(022);
+
+    g_test_add_func("/rotating-file/plain/truncate", test_plain_truncate);
+    g_test_add_func("/rotating-file/plain/append", test_plain_append);
+    g_test_add_func("/rotating-file/start/rotate-1", test_start_rotate_1);
+    g_test_add_func("/rotating-file/start/rotate-3", test_start_rotate_3);
+    g_test_add_func("/rotating-file/start/empty-not-shifted",
+                    test_start_empty_not_shifted);
+    g_test_add_func("/rotating-file/start/append-keeps",
+                    test_start_append_keeps);
+    g_test_add_func("/rotating-file/start/take-over", test_start_take_over);
+    g_test_add_func("/rotating-file/notify/reasons", test_notify_reasons);
+    g_test_add_func("/rotating-file/size/4k-writes", test_size_4k_writes);
+    g_test_add_func("/rotating-file/size/byte-writes", test_size_byte_writes);
+    g_test_add_func("/rotating-file/size/long-lines", test_size_long_lines);
+    g_test_add_func("/rotating-file/size/existing-too-big",
+                    test_size_existing_too_big);
+    g_test_add_func("/rotating-file/size/disk-bound", test_size_disk_bound);
+    g_test_add_func("/rotating-file/integrity/random", test_integrity_random);
+    g_test_add_func("/rotating-file/mode/kept", test_mode_kept);
+    g_test_add_func("/rotating-file/symlink/generation",
+                    test_symlink_generation);
+    g_test_add_func("/rotating-file/symlink/planted-at-path",
+                    test_symlink_planted_at_path);
+    g_test_add_func("/rotating-file/bad/generations", test_bad_generations);
+    g_test_add_func("/rotating-file/bad/size", test_bad_size);
+    g_test_add_func("/rotating-file/bad/missing-dir", test_bad_missing_dir);
+    g_test_add_func("/rotating-file/bad/path-is-dir", test_bad_path_is_dir);
+    g_test_add_func("/rotating-file/bad/dir-at-generation",
+                    test_bad_dir_at_generation);
+    g_test_add_func("/rotating-file/bad/symlink-at-path",
+                    test_bad_symlink_at_path);
+    g_test_add_func("/rotating-file/bad/path-too-long",
+                    test_bad_path_too_long);
+    g_test_add_func("/rotating-file/bad/fdset", test_bad_fdset);
+    g_test_add_func("/rotating-file/bad/unwritable-dir",
+                    test_bad_unwritable_dir);
+    g_test_add_func("/rotating-file/fault/enospc", test_fault_enospc);
+    g_test_add_func("/rotating-file/fault/rotation-resumes",
+                    test_fault_rotation_resumes);
+    g_test_add_func("/rotating-file/command/rotate-needs-generations",
+                    test_command_rotate_needs_generations);
+    g_test_add_func("/rotating-file/command/reopen", test_command_reopen);
+
+    return g_test_run();
+}
