@@ -367,30 +367,24 @@ void rotating_file_close(RotatingFile *rf)
     g_free(rf);
 }
 
-static const char *last_newline(const char *buf, size_t len)
-{
-    while (len > 0) {
-        if (buf[--len] == '\n') {
-            return buf + len;
-        }
-    }
-    return NULL;
-}
-
 /*
- * How much of @buf goes to the current file, rotating first if the file is
- * full, or if a new line starts with less room left than a short line
- * needs.  A failed rotation is not retried for a while; meanwhile the file
- * grows beyond the limit rather than lose output.
+ * How much of @buf goes to the current file.  Rotate first if the file is
+ * full, or if a line would start in it with less room left than
+ * ROTATING_FILE_LINE_RESERVE: then no line shorter than that is ever split.
+ * Cut the write where a line would start too late, or where the file is
+ * full (only lines longer than the reserve get there).  A failed rotation
+ * is not retried for a while; meanwhile the file grows beyond the limit
+ * rather than lose output.
  */
 static size_t rotating_file_fit(RotatingFile *rf, const char *buf, size_t len)
 {
-    uint64_t room = rf->size < rf->max_size ? rf->max_size - rf->size : 0;
+    uint64_t last_line_start = rf->max_size - ROTATING_FILE_LINE_RESERVE;
+    uint64_t room, late;
     const char *newline;
     Error *err = NULL;
 
-    if (room == 0 ||
-        (rf->at_line_start && room < ROTATING_FILE_LINE_RESERVE)) {
+    if (rf->size >= rf->max_size ||
+        (rf->at_line_start && rf->size > last_line_start)) {
         if (rf->rotate_retry_at &&
             g_get_monotonic_time() < rf->rotate_retry_at) {
             return len;
@@ -402,14 +396,18 @@ static size_t rotating_file_fit(RotatingFile *rf, const char *buf, size_t len)
             error_free(err);
             return len;
         }
-        room = rf->max_size;
     }
-    if (len <= room) {
-        return len;
+    room = rf->max_size - rf->size;
+
+    /* A newline at buf[late] or after starts a line too late for this file */
+    late = last_line_start > rf->size ? last_line_start - rf->size : 0;
+    if (late < MIN(len, room)) {
+        newline = memchr(buf + late, '\n', MIN(len, room) - late);
+        if (newline) {
+            return newline - buf + 1;
+        }
     }
-    /* Cut after the last complete line; a longer line may be split. */
-    newline = last_newline(buf, room);
-    return newline ? newline - buf + 1 : room;
+    return MIN(len, room);
 }
 
 ssize_t rotating_file_write(RotatingFile *rf, const void *buf, size_t len)

@@ -104,9 +104,10 @@ while read -r name; do
         git_scratch add -f "$f"
     done
     author=$(dep3_field "$p" Author | head -1)
-    msg=$(dep3_field "$p" Description)
+    subject=$(dep3_field "$p" Description | head -1)
+    body=$(dep3_field "$p" Description | tail -n +2)
     git_scratch commit -q --allow-empty --author="$author" \
-        -m "$msg" -m "Signed-off-by: $author"
+        -m "$subject" ${body:+-m "$body"} -m "Signed-off-by: $author"
     n=$((n + 1))
 done < "$TOP/patches/series"
 

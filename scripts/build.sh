@@ -48,3 +48,10 @@ ninja -C "$obj" "$@" > "$obj/ninja.log" 2>&1 || {
     die "build failed (full log: $obj/ninja.log)"
 }
 grep -v '^\[\|^ninja: \(Entering\|no work\)' "$obj/ninja.log" || true
+
+# A binary run from the build tree looks for its firmware path inside
+# qemu-bundle/: point that at Debian's firmware packages.
+for dir in /usr/share/qemu /usr/share/seabios /usr/lib/ipxe/qemu; do
+    mkdir -p "$obj/qemu-bundle$(dirname "$dir")"
+    ln -sfn "$dir" "$obj/qemu-bundle$dir"
+done

@@ -58,7 +58,7 @@ for c in $(git -C "$SRC" rev-list --reverse base..HEAD); do
         fi
         echo "---"
         if [ ${#edited[@]} -gt 0 ]; then
-            git -C "$SRC" diff-tree -p --no-commit-id --stat=78 "$c" -- "${edited[@]}"
+            git -C "$SRC" diff-tree --no-commit-id --stat=78 "$c" -- "${edited[@]}"
             echo
             git -C "$SRC" diff-tree -p --no-commit-id "$c" -- "${edited[@]}"
         fi

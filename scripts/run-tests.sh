@@ -1,0 +1,34 @@
+#!/bin/bash
+# The project's test command: set up, build, run every test of ours and
+# upstream's chardev unit test through meson, and print a last line
+#   N passed, N failed[, N skipped]
+# counting the test cases (TAP results) of all of them.
+set -euo pipefail
+. "$(dirname "$0")/common.sh"
+
+"$TOP/scripts/install-deps.sh"
+"$TOP/scripts/assemble.sh"
+"$TOP/scripts/assemble.sh" --baseline
+
+UNIT_TESTS="test-char test-rotating-file"
+QTESTS="chardev-rotate-test console-log-e2e-test"
+targets="qemu-system-x86_64"
+for t in $UNIT_TESTS; do targets="$targets tests/unit/$t"; done
+for t in $QTESTS; do targets="$targets tests/qtest/$t"; done
+# shellcheck disable=SC2086
+"$TOP/scripts/build.sh" $targets
+"$TOP/scripts/build.sh" --baseline qemu-system-x86_64
+"$TOP/scripts/guest-image.sh"
+
+names=$UNIT_TESTS
+for t in $QTESTS; do names="$names qtest-x86_64/$t"; done
+export QTEST_BASELINE_BINARY=$BASE_OBJ/qemu-system-x86_64
+export CONSOLE_LOG_GUEST_DIR=$BUILD/guest
+note "running: $names"
+status=0
+# shellcheck disable=SC2086
+"$OBJ/pyvenv/bin/meson" test -C "$OBJ" --no-rebuild --print-errorlogs \
+    $names || status=$?
+
+/usr/bin/python3 "$TOP/scripts/count-tap.py" "$OBJ/meson-logs/testlog.json"
+exit $status
