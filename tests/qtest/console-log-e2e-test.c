@@ -1,0 +1,323 @@
+/*
+ * Guest console logs across restarts, with a real Linux guest under TCG
+ *
+ * The scenario of cloud operators: "nova reboot" and libvirt's shutdown
+ * and start run a new QEMU process on the same console log.  The guest is
+ * a Linux kernel with a busybox initramfs whose init prints a boot id from
+ * the kernel command line, then powers off, reboots, or floods lines.
+ *
+ * CONSOLE_LOG_GUEST_DIR names the directory with vmlinuz and
+ * initramfs.gz; without it the tests are skipped.  QTEST_BASELINE_BINARY,
+ * if set, is a QEMU built without the rotation patches, to show upstream's
+ * behaviour side by side.
+ *
+ * Copyright (c) 2026 The QEMU console log contributors
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include "libqtest.h"
+
+#define BOOT_TIMEOUT_US (180 * G_USEC_PER_SEC)
+
+static const char *guest_dir;
+
+typedef struct Scratch {
+    char *dir;
+    char *log;
+} Scratch;
+
+static Scratch *scratch_new(void)
+{
+    Scratch *s = g_new0(Scratch, 1);
+
+    s->dir = g_dir_make_tmp("console-log-e2e-XXXXXX", NULL);
+    g_assert(s->dir);
+    s->log = g_build_filename(s->dir, "console.log", NULL);
+    return s;
+}
+
+static void scratch_free(Scratch *s)
+{
+    g_autofree char *cmd = g_strdup_printf("rm -rf '%s'", s->dir);
+
+    g_assert_cmpint(system(cmd), ==, 0);
+    g_free(s->log);
+    g_free(s->dir);
+    g_free(s);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(Scratch, scratch_free)
+
+static char *slurp(const char *path)
+{
+    char *contents = NULL;
+
+    g_file_get_contents(path, &contents, NULL, NULL);
+    return contents;
+}
+
+static char *slurp_gen(const Scratch *s, int k)
+{
+    g_autofree char *name = k < 0 ? g_strdup(s->log)
+                                  : g_strdup_printf("%s.%d", s->log, k);
+
+    return slurp(name);
+}
+
+static int count_of(const char *haystack, const char *needle)
+{
+    int n = 0;
+    const char *p;
+
+    for (p = haystack; p && (p = strstr(p, needle)); p++) {
+        n++;
+    }
+    return n;
+}
+
+/*
+ * Start QEMU (@binary_env names the variable holding its path) with the
+ * guest, the serial port on @serial, and @extra arguments.
+ */
+static QTestState *start_guest(const char *binary_env, const char *serial,
+                               const char *cmdline, const char *extra)
+{
+    g_autofree char *args = g_strdup_printf(
+        "-M pc -m 256 -nodefaults -accel tcg "
+        "-kernel %s/vmlinuz -initrd %s/initramfs.gz "
+        "-append 'console=ttyS0 panic=-1 %s' "
+        "-chardev %s,id=serial0 -serial chardev:serial0 %s",
+        guest_dir, guest_dir, cmdline, serial, extra);
+
+    return qtest_init_with_env(binary_env, args, true);
+}
+
+/* Wait until QEMU exits: the guest powered off. */
+static void wait_powered_off(QTestState *qts)
+{
+    gint64 deadline = g_get_monotonic_time() + BOOT_TIMEOUT_US;
+
+    while (qtest_probe_child(qts)) {
+        if (g_get_monotonic_time() > deadline) {
+            g_error("guest did not power off");
+        }
+        g_usleep(50 * 1000);
+    }
+    qtest_quit(qts);
+}
+
+/* One nova-style boot: a new QEMU process, the guest powers off. */
+static void boot_once(const char *binary_env, const char *serial, int id)
+{
+    g_autofree char *cmdline = g_strdup_printf("bootid=b%d mode=poweroff",
+                                               id);
+
+    wait_powered_off(start_guest(binary_env, serial, cmdline, ""));
+}
+
+/* The boot ids a log holds, in order, e.g. "b1 b2". */
+static char *boots_in(const char *contents)
+{
+    g_autoptr(GString) ids = g_string_new("");
+    const char *p = contents ? contents : "";
+    const char *tag = "console-log-guest: boot ";
+
+    while ((p = strstr(p, tag))) {
+        p += strlen(tag);
+        g_string_append_printf(ids, "%s%.*s", ids->len ? " " : "",
+                               (int)strcspn(p, " \r\n"), p);
+    }
+    return g_strdup(ids->str);
+}
+
+/* The generation holds these boots, each with its whole kernel log. */
+static void assert_holds(const Scratch *s, int k, const char *boots)
+{
+    g_autofree char *contents = slurp_gen(s, k);
+    g_autofree char *found = boots_in(contents);
+    g_auto(GStrv) ids = g_strsplit(boots, " ", -1);
+    int n = g_strv_length(ids);
+
+    g_assert_nonnull(contents);
+    g_assert_cmpstr(found, ==, boots);
+    g_assert_cmpint(count_of(contents, "Linux version "), ==, n);
+    g_assert_cmpint(count_of(contents, "console-log-guest: powering off"),
+                    ==, n);
+}
+
+static bool gen_exists(const Scratch *s, int k)
+{
+    g_autofree char *contents = slurp_gen(s, k);
+
+    return contents != NULL;
+}
+
+static void nova_reboots(const Scratch *s, const char *binary_env,
+                         const char *serial)
+{
+    int boot;
+
+    for (boot = 1; boot <= 3; boot++) {
+        boot_once(binary_env, serial, boot);
+    }
+}
+
+/* Upstream QEMU: each new process truncates the log. */
+static void test_nova_baseline(void)
+{
+    g_autoptr(Scratch) s = scratch_new();
+    g_autofree char *serial = g_strdup_printf("file,path=%s", s->log);
+
+    if (!getenv("QTEST_BASELINE_BINARY")) {
+        g_test_skip("QTEST_BASELINE_BINARY is not set");
+        return;
+    }
+    nova_reboots(s, "QTEST_BASELINE_BINARY", serial);
+    assert_holds(s, -1, "b3");
+    g_assert_false(gen_exists(s, 0));
+}
+
+/* Without the new options, the patched QEMU behaves the same. */
+static void test_nova_default(void)
+{
+    g_autoptr(Scratch) s = scratch_new();
+    g_autofree char *serial = g_strdup_printf("file,path=%s", s->log);
+
+    nova_reboots(s, "QTEST_QEMU_BINARY", serial);
+    assert_holds(s, -1, "b3");
+    g_assert_false(gen_exists(s, 0));
+}
+
+static void test_nova_append(void)
+{
+    g_autoptr(Scratch) s = scratch_new();
+    g_autofree char *serial = g_strdup_printf("file,path=%s,append=on",
+                                              s->log);
+
+    nova_reboots(s, "QTEST_QEMU_BINARY", serial);
+    assert_holds(s, -1, "b1 b2 b3");
+    g_assert_false(gen_exists(s, 0));
+}
+
+static void test_nova_rotate(void)
+{
+    g_autoptr(Scratch) s = scratch_new();
+    g_autofree char *serial = g_strdup_printf("file,path=%s,rotate=2",
+                                              s->log);
+
+    nova_reboots(s, "QTEST_QEMU_BINARY", serial);
+    assert_holds(s, -1, "b3");
+    assert_holds(s, 0, "b2");
+    assert_holds(s, 1, "b1");
+    g_assert_false(gen_exists(s, 2));
+}
+
+/* libvirt-style shutdown and start of a pty chardev with a logfile. */
+static void test_libvirt_pty_logfile(void)
+{
+    g_autoptr(Scratch) s = scratch_new();
+    g_autofree char *serial = g_strdup_printf("pty,logfile=%s,logrotate=1",
+                                              s->log);
+
+    nova_reboots(s, "QTEST_QEMU_BINARY", serial);
+    assert_holds(s, -1, "b3");
+    assert_holds(s, 0, "b2");
+    g_assert_false(gen_exists(s, 1));
+}
+
+/* A reboot inside the guest is the same process: one file, both boots. */
+static void test_guest_reboot(void)
+{
+    g_autoptr(Scratch) s = scratch_new();
+    g_autofree char *serial = g_strdup_printf(
+        "file,path=%s,rotate=2,rotate-size=1M", s->log);
+    QTestState *qts = start_guest("QTEST_QEMU_BINARY", serial,
+                                  "bootid=r1 mode=reboot", "");
+    gint64 deadline = g_get_monotonic_time() + 2 * BOOT_TIMEOUT_US;
+    g_autofree char *contents = NULL;
+
+    for (;;) {
+        g_free(contents);
+        contents = slurp(s->log);
+        if (count_of(contents, "console-log-guest: rebooting r1") >= 2) {
+            break;
+        }
+        g_assert(g_get_monotonic_time() < deadline);
+        g_usleep(100 * 1000);
+    }
+    qtest_quit(qts);
+    contents = slurp(s->log);
+    g_assert_cmpint(count_of(contents, "Linux version "), >=, 2);
+    g_assert_false(gen_exists(s, 0));
+}
+
+/*
+ * The guest writes 5 MB through a virtio-serial port into a file with
+ * rotate=3,rotate-size=1M: every file within 1 MiB, 4 MiB in all, and the
+ * lines kept are contiguous and end with the last one.
+ */
+static void test_flood_bounded(void)
+{
+    g_autoptr(Scratch) s = scratch_new();
+    g_autofree char *console = g_build_filename(s->dir, "serial.log", NULL);
+    g_autofree char *serial = g_strdup_printf("file,path=%s", console);
+    g_autofree char *extra = g_strdup_printf(
+        "-device virtio-serial-pci "
+        "-chardev file,id=flood,path=%s,rotate=3,rotate-size=1M "
+        "-device virtserialport,chardev=flood,name=flood", s->log);
+    const int lines = 80000;    /* 65 bytes each: 5.2 MB */
+    g_autofree char *cmdline = g_strdup_printf(
+        "bootid=f1 mode=flood port=vport lines=%d", lines);
+    g_autoptr(GString) kept = g_string_new("");
+    g_auto(GStrv) kept_lines = NULL;
+    uint64_t total = 0;
+    int k, n, first;
+
+    wait_powered_off(start_guest("QTEST_QEMU_BINARY", serial, cmdline,
+                                 extra));
+    g_assert_nonnull(strstr(slurp(console), "flood done f1"));
+    for (k = 2; k >= -1; k--) {
+        g_autofree char *contents = slurp_gen(s, k);
+
+        g_assert_nonnull(contents);
+        g_assert_cmpuint(strlen(contents), <=, 1024 * 1024);
+        g_assert(g_str_has_suffix(contents, "\n"));
+        total += strlen(contents);
+        g_string_append(kept, contents);
+    }
+    g_assert_false(gen_exists(s, 3));
+    g_assert_cmpuint(total, <=, 4 * 1024 * 1024);
+
+    kept_lines = g_strsplit(kept->str, "\n", -1);
+    n = g_strv_length(kept_lines) - 1;
+    first = atoi(kept_lines[0]);
+    g_assert_cmpint(first + n, ==, lines);
+    for (k = 0; k < n; k++) {
+        g_autofree char *want = g_strdup_printf("%08d f1 flood line", first + k);
+
+        g_assert(g_str_has_prefix(kept_lines[k], want));
+    }
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+
+    guest_dir = getenv("CONSOLE_LOG_GUEST_DIR");
+    if (!guest_dir || !qtest_has_accel("tcg")) {
+        g_test_skip("needs TCG and a guest in CONSOLE_LOG_GUEST_DIR");
+        return g_test_run();
+    }
+    qtest_add_func("console-log/nova-reboot/baseline", test_nova_baseline);
+    qtest_add_func("console-log/nova-reboot/default", test_nova_default);
+    qtest_add_func("console-log/nova-reboot/append", test_nova_append);
+    qtest_add_func("console-log/nova-reboot/rotate", test_nova_rotate);
+    qtest_add_func("console-log/libvirt/pty-logfile",
+                   test_libvirt_pty_logfile);
+    qtest_add_func("console-log/guest-reboot", test_guest_reboot);
+    qtest_add_func("console-log/flood-bounded", test_flood_bounded);
+
+    return g_test_run();
+}
