@@ -45,10 +45,6 @@ inputs_hash() {
 # The stamp records the inputs last assembled or written back and the
 # tree's HEAD then: a different HEAD means work not yet written back.
 stamp=$target/.git/assembled-inputs
-if [ "${1:-}" = --stamp-only ]; then
-    echo "$(inputs_hash) $(git_src rev-parse HEAD)" > "$stamp"
-    exit 0
-fi
 read -r old_hash old_head 2>/dev/null < "$stamp" || old_hash= old_head=
 dirty=$(git_src status --porcelain)
 if [ "$old_hash" = "$(inputs_hash)" ] && [ -z "$dirty" ] &&

@@ -89,6 +89,8 @@ done
 rm -rf "$TOP/patches"
 cp -r "$out/patches" "$TOP/patches"
 touch "$TOP/patches/series"
-# The tree now matches the repository: assembling again is a no-op.
-"$TOP/scripts/assemble.sh" --stamp-only
+# Assemble again from what was written: the files stay as they are (so
+# nothing rebuilds), the commits get their canonical form.
+rm -f "$SRC/.git/assembled-inputs"
+FORCE=1 "$TOP/scripts/assemble.sh"
 note "wrote back $n commits to patches/ and the overlay"

@@ -295,7 +295,8 @@ static void test_flood_bounded(void)
     first = atoi(kept_lines[0]);
     g_assert_cmpint(first + n, ==, lines);
     for (k = 0; k < n; k++) {
-        g_autofree char *want = g_strdup_printf("%08d f1 flood line", first + k);
+        g_autofree char *want = g_strdup_printf("%08d f1 flood line",
+                                                first + k);
 
         g_assert(g_str_has_prefix(kept_lines[k], want));
     }
