@@ -47,7 +47,7 @@ ninja -C "$obj" "$@" > "$obj/ninja.log" 2>&1 || {
     grep -v '^\[' "$obj/ninja.log" | tail -40 >&2
     die "build failed (full log: $obj/ninja.log)"
 }
-grep -v '^\[\|^ninja: \(Entering\|no work\)' "$obj/ninja.log" || true
+grep -iE '(^|[^a-z])(warning|error):' "$obj/ninja.log" || true
 
 # A binary run from the build tree looks for its firmware path inside
 # qemu-bundle/: point that at Debian's firmware packages.
