@@ -51,6 +51,12 @@ static const uint8_t boot_code[] = {
     0xeb, 0xfd,             /* jmp 0x34 */
 };
 
+/*
+ * A pty chardev announces its name on QEMU's stdout, which is the TAP
+ * stream of the test; QEMU is started by a shell, so redirect it.
+ */
+#define QUIET_STDOUT    " >/dev/null"
+
 #define BOOT_ADDR       0x7c00
 #define COUNT_IMM       0x0d
 #define LINE_IMM        0x10
@@ -204,7 +210,7 @@ static void boot_once(const Scratch *s, const char *chardev, int generations,
 
     qts = qtest_initf("-M pc,graphics=off -nodefaults -accel tcg "
                       "-chardev %s,id=serial0 -serial chardev:serial0 "
-                      "-drive file=%s,format=raw,if=ide",
+                      "-drive file=%s,format=raw,if=ide" QUIET_STDOUT,
                       chardev, disk);
     if (!wait_for_text(s, generations, end)) {
         g_error("guest output '%s' not found in %s", end, s->log);
@@ -446,7 +452,8 @@ static QTestState *start_idle(const Scratch *s, const char *chardevs)
     g_autofree char *disk = make_boot_disk(s->dir, "idle", 1);
 
     return qtest_initf("-M pc,graphics=off -nodefaults -accel tcg %s "
-                       "-drive file=%s,format=raw,if=ide", chardevs, disk);
+                       "-drive file=%s,format=raw,if=ide" QUIET_STDOUT,
+                       chardevs, disk);
 }
 
 static void assert_rotated_event(QTestState *qts, const char *id,
@@ -518,7 +525,8 @@ static void test_qmp_chardev_change(void)
     QTestState *qts;
 
     qts = qtest_initf("-M pc,graphics=off -nodefaults -accel tcg %s "
-                      "-drive file=%s,format=raw,if=ide", chardevs, disk);
+                      "-drive file=%s,format=raw,if=ide" QUIET_STDOUT,
+                       chardevs, disk);
     g_assert(wait_for_file_text(first, "END changed\n"));
     g_assert(g_file_set_contents(s->log, "before change\n", -1, NULL));
     qtest_qmp_assert_success(qts,

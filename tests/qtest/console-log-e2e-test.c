@@ -89,7 +89,9 @@ static QTestState *start_guest(const char *binary_env, const char *serial,
         "-M pc -m 256 -nodefaults -accel tcg "
         "-kernel %s/vmlinuz -initrd %s/initramfs.gz "
         "-append 'console=ttyS0 panic=-1 %s' "
-        "-chardev %s,id=serial0 -serial chardev:serial0 %s",
+        "-chardev %s,id=serial0 -serial chardev:serial0 %s"
+        /* A pty announces its name on stdout, the TAP stream. */
+        " >/dev/null",
         guest_dir, guest_dir, cmdline, serial, extra);
 
     return qtest_init_with_env(binary_env, args, true);
