@@ -167,14 +167,9 @@ static GSourceFuncs watch_funcs = {
 GSource *qemu_chr_rotating_file_watch(RotatingFile *rf)
 {
     GSource *source = g_source_new(&watch_funcs, sizeof(GSource));
-    int64_t delay = rotating_file_retry_delay_us(rf);
 
-    if (delay) {
-        g_source_set_ready_time(source, g_get_monotonic_time() + delay);
-    } else {
-        g_source_add_unix_fd(source, rotating_file_fd(rf),
-                             G_IO_OUT | G_IO_ERR | G_IO_HUP);
-    }
+    g_source_add_unix_fd(source, rotating_file_fd(rf),
+                         G_IO_OUT | G_IO_ERR | G_IO_HUP);
     return source;
 }
 #else

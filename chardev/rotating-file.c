@@ -13,8 +13,6 @@
 
 /* After a failed rotation, write on to the current file this long. */
 #define ROTATE_RETRY_US         (1 * G_USEC_PER_SEC)
-/* After a failed write (full disk...), frontends retry after this long. */
-#define WRITE_RETRY_US          (100 * 1000)
 /* At most one warning per file this often. */
 #define WARN_INTERVAL_US        (10 * G_USEC_PER_SEC)
 
@@ -31,7 +29,6 @@ struct RotatingFile {
     bool at_line_start;
 
     int64_t rotate_retry_at;    /* monotonic time in us; 0: not failing */
-    int64_t write_retry_at;
     int64_t quiet_until;
     unsigned warnings_suppressed;
 
@@ -427,7 +424,6 @@ ssize_t rotating_file_write(RotatingFile *rf, const void *buf, size_t len)
             int err = errno;
 
             if (err != EAGAIN) {
-                rf->write_retry_at = g_get_monotonic_time() + WRITE_RETRY_US;
                 rotating_file_warn(rf, "cannot write to '%s': %s",
                                    rf->path, strerror(err));
             }
@@ -440,7 +436,6 @@ ssize_t rotating_file_write(RotatingFile *rf, const void *buf, size_t len)
         done += ret;
         rf->size += ret;
         rf->at_line_start = data[done - 1] == '\n';
-        rf->write_retry_at = 0;
     }
     return done;
 }
@@ -478,15 +473,4 @@ bool rotating_file_has_generations(const RotatingFile *rf)
 int rotating_file_fd(const RotatingFile *rf)
 {
     return rf->fd;
-}
-
-int64_t rotating_file_retry_delay_us(const RotatingFile *rf)
-{
-    int64_t now;
-
-    if (!rf->write_retry_at) {
-        return 0;
-    }
-    now = g_get_monotonic_time();
-    return rf->write_retry_at > now ? rf->write_retry_at - now : 0;
 }

@@ -51,9 +51,8 @@ RotatingFile *qemu_chr_open_output_file(Chardev *chr, ChardevFile *file,
                                         Error **errp);
 
 /*
- * A GSource for frontends waiting to write to @rf again: it polls the file
- * descriptor, or after a failed write (a full disk) waits a while, so that
- * a failing file neither blocks the guest nor spins.
+ * A GSource for frontends waiting to write to @rf again: it polls the
+ * current file descriptor, as fd chardevs do.
  */
 GSource *qemu_chr_rotating_file_watch(RotatingFile *rf);
 

@@ -82,9 +82,10 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(RotatingFile, rotating_file_close)
 /*
  * Write up to @len bytes, rotating first where the size limit requires.
  * Returns the number of bytes accepted, which may be short, or -1 with
- * errno set when none was.  A failing rotation never fails the write: it
- * is warned about (rate-limited) and retried later, and the bytes go to
- * the current file.
+ * errno set when none was (a full disk, say: the caller decides whether
+ * to retry or drop them; failures are warned about, rate-limited).  A
+ * failing rotation never fails the write: it is warned about and retried
+ * later, and the bytes go to the current file.
  */
 ssize_t rotating_file_write(RotatingFile *rf, const void *buf, size_t len);
 
@@ -105,11 +106,5 @@ bool rotating_file_has_generations(const RotatingFile *rf);
  * changes on rotation and reopening.
  */
 int rotating_file_fd(const RotatingFile *rf);
-
-/*
- * Microseconds the caller should wait before retrying a write that failed
- * with something else than EAGAIN (a full disk, say), 0 otherwise.
- */
-int64_t rotating_file_retry_delay_us(const RotatingFile *rf);
 
 #endif /* CHARDEV_ROTATING_FILE_H */
