@@ -1,0 +1,693 @@
+/*
+ * Rotating console logs on a bad day: SIGKILL, floods, a full disk,
+ * failing renames, planted symlinks, live migration and bad input, with a
+ * real Linux guest under TCG
+ *
+ * CONSOLE_LOG_GUEST_DIR names the guest (see console-log-guest.h); without
+ * it the tests are skipped.
+ *
+ * Copyright (c) 2026 The QEMU console log contributors
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include <sys/mount.h>
+#include "libqtest.h"
+#include "qobject/qdict.h"
+#include "console-log-guest.h"
+
+#define UNPRIVILEGED_ID 65534
+
+static uint64_t file_size_of(const char *path)
+{
+    struct stat st;
+
+    return lstat(path, &st) == 0 ? st.st_size : 0;
+}
+
+static bool is_regular(const char *path)
+{
+    struct stat st;
+
+    return lstat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+static char *gen_name(const Scratch *s, int k)
+{
+    return k < 0 ? g_strdup(s->log) : g_strdup_printf("%s.%d", s->log, k);
+}
+
+/*
+ * The regular files among PATH.(n-1), ..., PATH.0, PATH, concatenated.
+ * Every one but the newest must end with a complete line.
+ */
+static GString *kept_stream(const Scratch *s, int generations)
+{
+    GString *kept = g_string_new("");
+    bool newest_seen = false;
+    int k;
+
+    for (k = -1; k < generations; k++) {
+        g_autofree char *name = gen_name(s, k);
+        size_t len;
+        g_autofree char *contents = NULL;
+
+        if (!is_regular(name)) {
+            continue;
+        }
+        contents = slurp_len(name, &len);
+        if (newest_seen && len) {
+            g_assert_cmpint(contents[len - 1], ==, '\n');
+        }
+        newest_seen = true;
+        g_string_prepend_len(kept, contents, len);
+    }
+    return kept;
+}
+
+static uint64_t logs_size(const Scratch *s)
+{
+    g_autoptr(GDir) dir = g_dir_open(s->dir, 0, NULL);
+    const char *name;
+    uint64_t total = 0;
+
+    while (dir && (name = g_dir_read_name(dir))) {
+        g_autofree char *path = g_build_filename(s->dir, name, NULL);
+
+        if (g_str_has_prefix(name, "console.log") && is_regular(path)) {
+            total += file_size_of(path);
+        }
+    }
+    return total;
+}
+
+static GPid spawn_shell(const char *cmd)
+{
+    char *argv[] = { (char *)"/bin/sh", (char *)"-c", (char *)cmd, NULL };
+    GPid pid;
+
+    g_assert(g_spawn_async(NULL, argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD,
+                           NULL, NULL, &pid, NULL));
+    return pid;
+}
+
+static int wait_status(GPid pid)
+{
+    int status;
+
+    g_assert_cmpint(waitpid(pid, &status, 0), ==, pid);
+    return status;
+}
+
+/*
+ * 1. SIGKILL at random moments of a flood with many rotations a second:
+ * the kept files always hold a contiguous run of lines.
+ */
+static void test_sigkill(void)
+{
+    const int trials = 20;
+    GRand *rand = g_rand_new_with_seed(g_test_rand_int());
+    int t;
+
+    for (t = 0; t < trials; t++) {
+        g_autoptr(Scratch) s = scratch_new();
+        g_autofree char *console = g_build_filename(s->dir, "serial.log",
+                                                    NULL);
+        g_autofree char *serial = g_strdup_printf("file,path=%s", console);
+        g_autofree char *id = g_strdup_printf("k%d", t);
+        g_autofree char *cmdline = g_strdup_printf(
+            "bootid=%s mode=flood port=vport lines=400000 then=idle", id);
+        g_autofree char *extra = g_strdup_printf(
+            "-device virtio-serial-pci "
+            "-chardev file,id=flood,path=%s,rotate=4,rotate-size=8K "
+            "-device virtserialport,chardev=flood,name=flood", s->log);
+        g_autofree char *args = guest_args(serial, cmdline, extra);
+        g_autofree char *cmd = g_strdup_printf("exec %s %s >/dev/null",
+                                               getenv("QTEST_QEMU_BINARY"),
+                                               args);
+        g_autofree char *leftover = g_strdup_printf("%s.new", s->log);
+        g_autoptr(GString) kept = NULL;
+        gint64 deadline = g_get_monotonic_time() + BOOT_TIMEOUT_US;
+        GPid pid = spawn_shell(cmd);
+        int status, lines;
+
+        while (logs_size(s) == 0) {
+            g_assert(g_get_monotonic_time() < deadline);
+            g_usleep(10 * 1000);
+        }
+        g_usleep(g_rand_int_range(rand, 0, 1500 * 1000));
+        g_assert_cmpint(kill(pid, SIGKILL), ==, 0);
+        status = wait_status(pid);
+        g_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+
+        kept = kept_stream(s, 4);
+        lines = assert_flood_run(kept, id, -1, true);
+        g_assert_cmpuint(file_size_of(leftover), ==, 0);
+        g_test_message("trial %d: killed; lines %d to %d kept, %zu bytes",
+                       t, atoi(kept->str), atoi(kept->str) + lines - 1,
+                       kept->len);
+    }
+    g_rand_free(rand);
+}
+
+/*
+ * 2. More than 100 MB through a virtio-serial port with
+ * rotate=3,rotate-size=1M: the files, sampled every 20 ms, never take
+ * more than 4 MiB plus one write, and QMP keeps answering.
+ */
+static void test_flood_disk_bound(void)
+{
+    g_autoptr(Scratch) s = scratch_new();
+    g_autofree char *console = g_build_filename(s->dir, "serial.log", NULL);
+    g_autofree char *flood = g_strdup_printf(
+        "file,path=%s,rotate=3,rotate-size=1M", s->log);
+    const int lines = 1600000;          /* 65 bytes each: 104 MB */
+    const uint64_t bound = 4 * 1024 * 1024 + 64 * 1024;
+    QTestState *qts = start_flood("QTEST_QEMU_BINARY", console, flood, "d1",
+                                  lines, "");
+    gint64 deadline = g_get_monotonic_time() + 10 * BOOT_TIMEOUT_US;
+    gint64 next_qmp = 0, worst_qmp = 0;
+    uint64_t peak = 0;
+    int samples = 0;
+    g_autoptr(GString) kept = NULL;
+
+    while (!flood_done(console, "d1", deadline)) {
+        gint64 now = g_get_monotonic_time();
+
+        peak = MAX(peak, logs_size(s));
+        samples++;
+        if (now >= next_qmp) {
+            QDict *resp = qtest_qmp(qts, "{'execute': 'query-status'}");
+
+            g_assert(qdict_haskey(resp, "return"));
+            qobject_unref(resp);
+            worst_qmp = MAX(worst_qmp, g_get_monotonic_time() - now);
+            next_qmp = now + 100 * 1000;
+        }
+        g_usleep(20 * 1000);
+    }
+    qtest_quit(qts);
+
+    g_test_message("%d lines (%d bytes) flooded; %d samples, peak %" PRIu64
+                   " bytes on disk (bound %" PRIu64 "); worst query-status "
+                   "%" PRId64 " us", lines, lines * 65, samples, peak, bound,
+                   worst_qmp);
+    g_assert_cmpuint(peak, <=, bound);
+    /* Liveness, not speed: QMP was never stuck behind the writes. */
+    g_assert_cmpint(worst_qmp, <, G_USEC_PER_SEC);
+    kept = kept_stream(s, 3);
+    assert_flood_run(kept, "d1", lines, false);
+}
+
+static int count_warnings(const char *stderr_path, const char *what)
+{
+    g_autofree char *text = slurp(stderr_path);
+
+    return count_of(text, what);
+}
+
+/*
+ * 3. A full disk (a small tmpfs): QEMU survives, the guest finishes
+ * writing through a serial port, warnings are rate-limited, and when space
+ * returns rotation resumes.
+ */
+static void test_enospc(void)
+{
+    g_autoptr(Scratch) s = scratch_new();
+    g_autofree char *mnt = g_build_filename(s->dir, "tmpfs", NULL);
+    g_autofree char *log = g_build_filename(mnt, "console.log", NULL);
+    g_autofree char *filler = g_build_filename(mnt, "filler", NULL);
+    g_autofree char *console = g_build_filename(s->dir, "serial.log", NULL);
+    g_autofree char *errors = g_build_filename(s->dir, "stderr", NULL);
+    g_autofree char *serial = g_strdup_printf("file,path=%s", console);
+    g_autofree char *extra = g_strdup_printf(
+        "-chardev file,id=flood,path=%s,rotate=3,rotate-size=32K "
+        "-serial chardev:flood 2>%s", log, errors);
+    g_autofree char *big = g_strnfill(160 * 1024, 'f');
+    Scratch in_tmpfs = { .dir = mnt, .log = log };
+    g_autoptr(GString) kept = NULL;
+    gint64 start, deadline;
+    QTestState *qts;
+    int warnings;
+
+    if (geteuid() != 0) {
+        g_test_skip("mounting a tmpfs needs root");
+        return;
+    }
+    g_assert_cmpint(mkdir(mnt, 0700), ==, 0);
+    if (mount("tmpfs", mnt, "tmpfs", 0, "size=256k") < 0) {
+        g_test_skip("cannot mount a tmpfs here");
+        return;
+    }
+    /* 96 KiB left for logs bounded to 4 x 32 KiB: the disk fills up. */
+    g_assert(g_file_set_contents(filler, big, -1, NULL));
+
+    start = g_get_monotonic_time();
+    deadline = start + BOOT_TIMEOUT_US;
+    qts = start_guest("QTEST_QEMU_BINARY", serial,
+                      "bootid=e1 mode=flood port=ttyS1 lines=4000 then=idle",
+                      extra);
+    while (!flood_done(console, "e1", deadline)) {
+        g_usleep(50 * 1000);
+    }
+    warnings = count_warnings(errors, "cannot write to");
+    g_test_message("full disk: %d write warnings in %" PRId64 " ms",
+                   warnings, (g_get_monotonic_time() - start) / 1000);
+    g_assert_cmpint(warnings, >=, 1);
+    g_assert_cmpint(warnings, <=,
+                    1 + (g_get_monotonic_time() - start) / 10000000);
+
+    /* Space returns; the guest writes again after a reset. */
+    g_assert_cmpint(unlink(filler), ==, 0);
+    qtest_qmp_assert_success(qts, "{'execute': 'system_reset'}");
+    deadline = g_get_monotonic_time() + BOOT_TIMEOUT_US;
+    for (;;) {
+        g_autofree char *text = slurp(console);
+
+        if (count_of(text, "flood done e1") >= 2) {
+            break;
+        }
+        g_assert(g_get_monotonic_time() < deadline);
+        g_usleep(50 * 1000);
+    }
+    qtest_quit(qts);
+
+    kept = kept_stream(&in_tmpfs, 3);
+    assert_flood_run(kept, "e1", 4000, false);
+    g_assert_cmpuint(logs_size(&in_tmpfs), <=, 4 * 32 * 1024);
+    g_assert(is_regular(gen_name(&in_tmpfs, 2)));
+    g_assert_cmpint(umount(mnt), ==, 0);
+}
+
+/* Run QEMU as an unprivileged user when we are root. */
+static const char *unprivileged_binary_env(void)
+{
+    if (geteuid() == 0) {
+        g_autofree char *cmd = g_strdup_printf(
+            "setpriv --reuid=%d --regid=%d --clear-groups %s",
+            UNPRIVILEGED_ID, UNPRIVILEGED_ID, getenv("QTEST_QEMU_BINARY"));
+
+        g_setenv("QTEST_UNPRIVILEGED_BINARY", cmd, true);
+        return "QTEST_UNPRIVILEGED_BINARY";
+    }
+    return "QTEST_QEMU_BINARY";
+}
+
+/*
+ * 4. Renames that fail at runtime, QEMU running unprivileged: the
+ * directory made read-only, then a directory planted among the
+ * generations.  Warnings, no crash, no loss; writing continues and
+ * rotation resumes once the obstacle is gone.
+ */
+static void test_rename_failures(void)
+{
+    g_autoptr(Scratch) s = scratch_new();
+    g_autofree char *console = g_build_filename(s->dir, "serial.log", NULL);
+    g_autofree char *errors = g_build_filename(s->dir, "stderr", NULL);
+    g_autofree char *planted = NULL;
+    g_autofree char *flood = g_strdup_printf(
+        "file,path=%s,rotate=2,rotate-size=16K", s->log);
+    g_autofree char *more = g_strdup_printf("2>%s", errors);
+    const char *binary_env = unprivileged_binary_env();
+    const int lines = 400000;   /* writing goes on after the obstacles */
+    gint64 deadline = g_get_monotonic_time() + BOOT_TIMEOUT_US;
+    uint64_t grown = 0;
+    g_autoptr(GString) kept = NULL;
+    QTestState *qts;
+    mode_t old_umask;
+    int phase = 0;
+    gint64 phase_end = 0;
+
+    if (geteuid() == 0) {
+        g_assert_cmpint(chown(s->dir, UNPRIVILEGED_ID, UNPRIVILEGED_ID), ==,
+                        0);
+    }
+    /* An unprivileged QEMU must reach libqtest's sockets. */
+    old_umask = umask(0);
+    qts = start_flood(binary_env, console, flood, "p1", lines, more);
+    umask(old_umask);
+
+    while (!flood_done(console, "p1", deadline)) {
+        gint64 now = g_get_monotonic_time();
+
+        if (phase == 0 && file_size_of(s->log) > 0) {
+            /* Nothing may be created or renamed in the directory. */
+            g_assert_cmpint(chmod(s->dir, 0555), ==, 0);
+            phase_end = now + 1500 * 1000;
+            phase = 1;
+        } else if (phase == 1 && now > phase_end) {
+            g_assert_cmpint(chmod(s->dir, 0755), ==, 0);
+            phase_end = now + 1500 * 1000;
+            phase = 2;
+        } else if (phase == 2 && now > phase_end) {
+            /* A directory where the next generation is created. */
+            planted = g_strdup_printf("%s.new", s->log);
+            if (mkdir(planted, 0755) == 0) {
+                phase_end = now + 1500 * 1000;
+                phase = 3;
+            } else {
+                g_assert_cmpint(errno, ==, EEXIST);
+                g_clear_pointer(&planted, g_free);
+            }
+        } else if (phase == 3 && now > phase_end) {
+            g_assert_cmpint(rmdir(planted), ==, 0);
+            phase = 4;
+        }
+        if (phase == 1 || phase == 3) {
+            grown = MAX(grown, file_size_of(s->log));
+        }
+        g_usleep(20 * 1000);
+    }
+    qtest_quit(qts);
+    chmod(s->dir, 0755);
+
+    g_test_message("rotation failures: %d warnings; PATH grew to %" PRIu64
+                   " bytes while rotation failed",
+                   count_warnings(errors, "rotate:"), grown);
+    g_assert_cmpint(phase, ==, 4);
+    g_assert_cmpint(count_warnings(errors, "rotate:"), >=, 1);
+    g_assert_cmpuint(grown, >, 16 * 1024);
+    kept = kept_stream(s, 2);
+    assert_flood_run(kept, "p1", lines, false);
+    g_assert_cmpuint(file_size_of(s->log), <=, 16 * 1024);
+}
+
+/*
+ * 5. Symlinks planted by another process at PATH.k, PATH.new and PATH
+ * while the guest floods: nothing is written through them.
+ */
+static void test_symlinks_planted(void)
+{
+    g_autoptr(Scratch) s = scratch_new();
+    g_autofree char *console = g_build_filename(s->dir, "serial.log", NULL);
+    g_autofree char *target = g_build_filename(s->dir, "precious", NULL);
+    g_autofree char *flood = g_strdup_printf(
+        "file,path=%s,rotate=3,rotate-size=8K", s->log);
+    const int lines = 100000;
+    QTestState *qts = start_flood("QTEST_QEMU_BINARY", console, flood, "s1",
+                                  lines, "");
+    gint64 deadline = g_get_monotonic_time() + BOOT_TIMEOUT_US;
+    g_autoptr(GString) kept = NULL;
+    int planted = 0, k;
+
+    g_assert(g_file_set_contents(target, "precious\n", -1, NULL));
+    while (!flood_done(console, "s1", deadline)) {
+        for (k = -2; k < 4; k++) {
+            g_autofree char *name = k == -2
+                ? g_strdup_printf("%s.new", s->log) : gen_name(s, k);
+
+            if (symlink(target, name) == 0) {
+                planted++;
+            }
+        }
+        g_usleep(5 * 1000);
+    }
+    qtest_quit(qts);
+
+    g_test_message("%d symlinks planted during the flood", planted);
+    g_assert_cmpint(planted, >, 10);
+    g_assert_cmpstr(slurp(target), ==, "precious\n");
+    kept = kept_stream(s, 3);
+    assert_flood_run(kept, "s1", lines, false);
+}
+
+/* 6. A private console log stays private in every generation. */
+static void test_permissions_kept(void)
+{
+    g_autoptr(Scratch) s = scratch_new();
+    g_autofree char *console = g_build_filename(s->dir, "serial.log", NULL);
+    g_autofree char *flood = g_strdup_printf(
+        "file,path=%s,rotate=2,rotate-size=8K", s->log);
+    QTestState *qts;
+    gint64 deadline = g_get_monotonic_time() + BOOT_TIMEOUT_US;
+    struct stat st;
+    int k;
+
+    g_assert(g_file_set_contents(s->log, "previous boot\n", -1, NULL));
+    g_assert_cmpint(chmod(s->log, 0600), ==, 0);
+    qts = start_flood("QTEST_QEMU_BINARY", console, flood, "m1", 20000, "");
+    while (!flood_done(console, "m1", deadline)) {
+        g_usleep(50 * 1000);
+    }
+    qtest_quit(qts);
+    for (k = -1; k < 2; k++) {
+        g_autofree char *name = gen_name(s, k);
+
+        g_assert_cmpint(stat(name, &st), ==, 0);
+        g_assert_cmpint(st.st_mode & 07777, ==, 0600);
+    }
+}
+
+/*
+ * 7. Live migration on shared storage: the destination, started on the
+ * same files with rotate=3, neither rotates nor truncates them, and the
+ * guest's console continues in the same file.
+ */
+static void test_migration_shared_storage(void)
+{
+    g_autoptr(Scratch) s = scratch_new();
+    g_autofree char *sock = g_build_filename(s->dir, "migrate.sock", NULL);
+    g_autofree char *serial = g_strdup_printf("file,path=%s,rotate=3",
+                                              s->log);
+    g_autofree char *incoming = g_strdup_printf("-incoming unix:%s", sock);
+    g_autofree char *contents = NULL;
+    g_autofree char *uri = g_strdup_printf("unix:%s", sock);
+    g_auto(GStrv) lines = NULL;
+    QTestState *src, *dst;
+    gint64 deadline = g_get_monotonic_time() + BOOT_TIMEOUT_US;
+    int ticks_at_migration, expect = 0, i;
+
+    src = start_guest("QTEST_QEMU_BINARY", serial, "bootid=g1 mode=tick", "");
+    for (;;) {
+        g_free(contents);
+        contents = slurp(s->log);
+        if (count_of(contents, "tick ") >= 10) {
+            break;
+        }
+        g_assert(g_get_monotonic_time() < deadline);
+        g_usleep(50 * 1000);
+    }
+    dst = start_guest("QTEST_QEMU_BINARY", serial, "bootid=g1 mode=tick",
+                      incoming);
+    g_assert_false(g_file_test(gen_name(s, 0), G_FILE_TEST_EXISTS));
+    qtest_qmp_assert_success(src, "{'execute': 'migrate',"
+                             " 'arguments': {'uri': %s}}", uri);
+    qtest_qmp_eventwait(dst, "RESUME");
+    g_free(contents);
+    contents = slurp(s->log);
+    ticks_at_migration = count_of(contents, "tick ");
+    qtest_quit(src);
+    for (;;) {
+        g_free(contents);
+        contents = slurp(s->log);
+        if (count_of(contents, "tick ") >= ticks_at_migration + 10) {
+            break;
+        }
+        g_assert(g_get_monotonic_time() < deadline);
+        g_usleep(50 * 1000);
+    }
+    qtest_quit(dst);
+
+    g_assert_false(g_file_test(gen_name(s, 0), G_FILE_TEST_EXISTS));
+    g_assert_cmpint(count_of(contents, "Linux version "), ==, 1);
+    lines = g_strsplit(contents, "\n", -1);
+    for (i = 0; lines[i]; i++) {
+        const char *tick = strstr(lines[i], "console-log-guest: tick ");
+
+        if (tick) {
+            g_assert_cmpint(atoi(tick + strlen("console-log-guest: tick ")),
+                            ==, expect);
+            expect++;
+        }
+    }
+    g_test_message("ticks 0 to %d in one file, %d of them before migration",
+                   expect - 1, ticks_at_migration);
+    g_assert_cmpint(expect, >=, ticks_at_migration + 10);
+}
+
+/*
+ * 8. Bad input on the command line: exit status 1, a message naming the
+ * option (and the path), and the files already there byte-identical.
+ */
+typedef struct BadInput {
+    const char *chardev;    /* @PATH@, @DIR@ and @LONG@ are replaced */
+    const char *message;
+    bool unprivileged;      /* run QEMU as an unprivileged user */
+} BadInput;
+
+static const BadInput bad_inputs[] = {
+    { "file,path=@PATH@,rotate=-1", "rotate=-1" },
+    { "file,path=@PATH@,rotate=65", "rotate=65" },
+    { "file,path=@PATH@,rotate=two", "'rotate' expects a number" },
+    { "file,path=@PATH@,rotate=2,rotate-size=100", "rotate-size=100" },
+    { "file,path=@PATH@,rotate=2,rotate-size=-1", "rotate-size" },
+    { "file,path=@PATH@,rotate=2,rotate-size=1Q", "rotate-size" },
+    { "file,path=@PATH@,rotate-size=8K", "rotate-size for" },
+    { "pty,logrotate=2", "logrotate requires logfile" },
+    { "pty,logrotate-size=8K", "logrotate-size requires logfile" },
+    { "pty,logfile=@PATH@,logrotate=99", "logrotate=99" },
+    { "pty,logfile=@PATH@,logrotate-size=8K", "requires logrotate=N" },
+    { "file,path=@DIR@/missing/console.log,rotate=2", "missing" },
+    { "file,path=@DIR@/dir,rotate=2", "is a directory" },
+    { "file,path=@PATH@,rotate=3", "console.log.1' is a directory" },
+    { "file,path=@DIR@/link,rotate=2", "symbolic link" },
+    { "file,path=@LONG@,rotate=2", "PATH_MAX" },
+    { "file,path=/dev/fdset/1,rotate=2", "/dev/fdset/1" },
+    { "file,path=@DIR@/ro/console.log,rotate=2", "create and rename", true },
+};
+
+static char *replace_all(const char *text, const char *token,
+                         const char *value)
+{
+    g_auto(GStrv) parts = g_strsplit(text, token, -1);
+
+    return g_strjoinv(value, parts);
+}
+
+static void test_bad_input_cli(void)
+{
+    g_autoptr(Scratch) s = scratch_new();
+    g_autofree char *g0 = gen_name(s, 0);
+    g_autofree char *g1 = gen_name(s, 1);
+    g_autofree char *dir = g_build_filename(s->dir, "dir", NULL);
+    g_autofree char *link = g_build_filename(s->dir, "link", NULL);
+    g_autofree char *ro = g_build_filename(s->dir, "ro", NULL);
+    g_autofree char *ro_log = g_build_filename(ro, "console.log", NULL);
+    g_autofree char *errors = g_build_filename(s->dir, "stderr", NULL);
+    g_autoptr(GString) long_path = g_string_new(s->dir);
+    int i;
+
+    g_string_append_c(long_path, '/');
+    while (long_path->len < PATH_MAX - 2) {
+        g_string_append_c(long_path, 'l');
+    }
+    g_assert(g_file_set_contents(s->log, "current\n", -1, NULL));
+    g_assert(g_file_set_contents(g0, "previous\n", -1, NULL));
+    g_assert_cmpint(mkdir(g1, 0755), ==, 0);
+    g_assert_cmpint(mkdir(dir, 0755), ==, 0);
+    g_assert_cmpint(symlink(s->log, link), ==, 0);
+    g_assert_cmpint(mkdir(ro, 0555), ==, 0);
+    g_assert(g_file_set_contents(ro_log, "read-only dir\n", -1, NULL));
+    g_assert_cmpint(chmod(ro_log, 0666), ==, 0);
+
+    /* An unprivileged QEMU must reach the files to fail as expected. */
+    g_assert_cmpint(chmod(s->dir, 0755), ==, 0);
+    for (i = 0; i < ARRAY_SIZE(bad_inputs); i++) {
+        g_autofree char *with_path = replace_all(bad_inputs[i].chardev,
+                                                 "@PATH@", s->log);
+        g_autofree char *with_dir = replace_all(with_path, "@DIR@", s->dir);
+        g_autofree char *chardev = replace_all(with_dir, "@LONG@",
+                                               long_path->str);
+        const char *unprivileged =
+            bad_inputs[i].unprivileged && geteuid() == 0
+            ? "setpriv --reuid=65534 --regid=65534 --clear-groups " : "";
+        g_autofree char *cmd = g_strdup_printf(
+            "exec %s%s -M none -nodefaults -display none "
+            "-chardev %s,id=bad >/dev/null 2>%s",
+            unprivileged, getenv("QTEST_QEMU_BINARY"), chardev, errors);
+        g_autofree char *message = NULL;
+        int status;
+
+        status = wait_status(spawn_shell(cmd));
+        message = slurp(errors);
+        g_test_message("-chardev %.60s: %.300s", chardev, message);
+        g_assert(WIFEXITED(status));
+        g_assert_cmpint(WEXITSTATUS(status), ==, 1);
+        if (!strstr(message, bad_inputs[i].message)) {
+            g_error("'%s' lacks '%s'", message, bad_inputs[i].message);
+        }
+        g_assert_cmpstr(slurp(s->log), ==, "current\n");
+        g_assert_cmpstr(slurp(g0), ==, "previous\n");
+        g_assert_cmpstr(slurp(ro_log), ==, "read-only dir\n");
+        g_assert(g_file_test(g1, G_FILE_TEST_IS_DIR));
+    }
+}
+
+/* The same through QMP chardev-add, and the runtime commands' errors. */
+static void test_bad_input_qmp(void)
+{
+    g_autoptr(Scratch) s = scratch_new();
+    g_autofree char *g0 = gen_name(s, 0);
+    g_autofree char *g1 = gen_name(s, 1);
+    g_autofree char *missing = g_build_filename(s->dir, "missing", "log",
+                                                NULL);
+    static const struct {
+        const char *data;
+        const char *message;
+    } cases[] = {
+        { "'out': %s, 'rotate': -1", "rotate=-1" },
+        { "'out': %s, 'rotate': 65", "rotate=65" },
+        { "'out': %s, 'rotate': 2, 'rotate-size': 100", "rotate-size=100" },
+        { "'out': %s, 'rotate-size': 8192", "requires rotate=N" },
+        { "'out': %s, 'rotate': 3", "is a directory" },
+        { "'out': %s, 'logfile': %s, 'logrotate': 99", "logrotate=99" },
+        { "'out': %s, 'logrotate': 2", "logrotate requires logfile" },
+    };
+    QTestState *qts = qtest_init("-M none -nodefaults "
+                                 "-chardev null,id=null "
+                                 "-chardev file,id=plain,path=/dev/null");
+    int i;
+
+    g_assert(g_file_set_contents(s->log, "current\n", -1, NULL));
+    g_assert(g_file_set_contents(g0, "previous\n", -1, NULL));
+    g_assert_cmpint(mkdir(g1, 0755), ==, 0);
+
+    for (i = 0; i < ARRAY_SIZE(cases); i++) {
+        g_autofree char *fmt = g_strdup_printf(
+            "{'execute': 'chardev-add', 'arguments': {'id': 'bad',"
+            " 'backend': {'type': 'file', 'data': {%s}}}}", cases[i].data);
+        QDict *error = qtest_qmp_assert_failure_ref(qts, fmt, s->log,
+                                                    s->log);
+        const char *desc = qdict_get_str(error, "desc");
+
+        g_test_message("chardev-add {%s}: %s", cases[i].data, desc);
+        if (!strstr(desc, cases[i].message)) {
+            g_error("'%s' lacks '%s'", desc, cases[i].message);
+        }
+        qobject_unref(error);
+        g_assert_cmpstr(slurp(s->log), ==, "current\n");
+        g_assert_cmpstr(slurp(g0), ==, "previous\n");
+    }
+    {
+        QDict *error = qtest_qmp_assert_failure_ref(qts,
+            "{'execute': 'chardev-add', 'arguments': {'id': 'bad',"
+            " 'backend': {'type': 'file', 'data': {'out': %s,"
+            " 'rotate': 2}}}}", missing);
+
+        g_assert_nonnull(strstr(qdict_get_str(error, "desc"), "missing"));
+        qobject_unref(error);
+    }
+    qobject_unref(qtest_qmp_assert_failure_ref(qts,
+        "{'execute': 'chardev-rotate', 'arguments': {'id': 'nosuch'}}"));
+    qobject_unref(qtest_qmp_assert_failure_ref(qts,
+        "{'execute': 'chardev-rotate', 'arguments': {'id': 'plain'}}"));
+    qobject_unref(qtest_qmp_assert_failure_ref(qts,
+        "{'execute': 'chardev-reopen', 'arguments': {'id': 'null'}}"));
+    qtest_quit(qts);
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+
+    qtest_add_func("console-log/bad-input/cli", test_bad_input_cli);
+    qtest_add_func("console-log/bad-input/qmp", test_bad_input_qmp);
+    if (!console_log_guest_dir() || !qtest_has_accel("tcg")) {
+        g_test_message("needs TCG and a guest in CONSOLE_LOG_GUEST_DIR");
+        return g_test_run();
+    }
+    qtest_add_func("console-log/faults/sigkill", test_sigkill);
+    qtest_add_func("console-log/faults/flood-disk-bound",
+                   test_flood_disk_bound);
+    qtest_add_func("console-log/faults/enospc", test_enospc);
+    qtest_add_func("console-log/faults/rename-failures",
+                   test_rename_failures);
+    qtest_add_func("console-log/faults/symlinks-planted",
+                   test_symlinks_planted);
+    qtest_add_func("console-log/faults/permissions", test_permissions_kept);
+    qtest_add_func("console-log/faults/migration",
+                   test_migration_shared_storage);
+
+    return g_test_run();
+}
