@@ -22,11 +22,12 @@ struct RotatingFile {
     uint64_t max_size;
     char **names;               /* PATH.0 ... PATH.(generations - 1) */
     char *new_name;             /* where the next generation is created */
+    bool new_name_may_exist;    /* left by a crash or a failed rotation */
     const char *generations_opt;
 
     int fd;
     uint64_t size;              /* bytes in the current file */
-    bool at_line_start;
+    bool at_line_start;         /* the last byte written ended a line */
 
     int64_t rotate_retry_at;    /* monotonic time in us; 0: not failing */
     int64_t quiet_until;
@@ -180,6 +181,47 @@ static void rotating_file_warn(RotatingFile *rf, const char *fmt, ...)
     rf->quiet_until = now + WARN_INTERVAL_US;
 }
 
+#ifdef O_PATH
+static void close_in_background(gpointer data, gpointer unused)
+{
+    close(GPOINTER_TO_INT(data) - 1);
+}
+
+/*
+ * Freeing the blocks of a large file takes long enough to stall the guest
+ * (hundreds of microseconds for a megabyte): hold the oldest generation
+ * open while it is unlinked, and drop the last reference in a thread.
+ * O_PATH opens nothing that could react to being opened.
+ */
+static void hold_while_unlinking(const char *name, int *held)
+{
+    *held = open(name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+}
+
+static void release_in_background(int held)
+{
+    static GThreadPool *closer;
+
+    if (held < 0) {
+        return;
+    }
+    if (g_once_init_enter(&closer)) {
+        g_once_init_leave(&closer, g_thread_pool_new(close_in_background,
+                                                     NULL, 1, false, NULL));
+    }
+    g_thread_pool_push(closer, GINT_TO_POINTER(held + 1), NULL);
+}
+#else
+static void hold_while_unlinking(const char *name, int *held)
+{
+    *held = -1;
+}
+
+static void release_in_background(int held)
+{
+}
+#endif
+
 static bool rename_if_present(const char *from, const char *to, Error **errp)
 {
     if (rename(from, to) < 0 && errno != ENOENT) {
@@ -205,15 +247,17 @@ static bool rotating_file_shift(RotatingFile *rf, RotatingFileReason reason,
     int last = rf->generations - 1;
     bool have_mode;
     struct stat st;
-    int new_fd;
+    int new_fd, held = -1;
     int k;
 
     have_mode = rf->fd >= 0 ? fstat(rf->fd, &st) == 0
                             : lstat(rf->path, &st) == 0;
-    if (unlink(rf->new_name) < 0 && errno != ENOENT) {
+    if (rf->new_name_may_exist &&
+        unlink(rf->new_name) < 0 && errno != ENOENT) {
         error_setg_errno(errp, errno, "cannot remove '%s'", rf->new_name);
         goto fail;
     }
+    rf->new_name_may_exist = true;
     new_fd = qemu_create(rf->new_name,
                          O_WRONLY | O_EXCL | O_NOFOLLOW | O_APPEND,
                          have_mode ? st.st_mode & 07777 : 0666, errp);
@@ -228,6 +272,7 @@ static bool rotating_file_shift(RotatingFile *rf, RotatingFileReason reason,
         (void)fchmod(new_fd, st.st_mode & 07777);
     }
 
+    hold_while_unlinking(rf->names[last], &held);
     if (unlink(rf->names[last]) < 0 && errno != ENOENT) {
         error_setg_errno(errp, errno, "cannot remove '%s'", rf->names[last]);
         goto fail_new;
@@ -253,14 +298,16 @@ static bool rotating_file_shift(RotatingFile *rf, RotatingFileReason reason,
     }
     rf->fd = new_fd;
     rf->size = 0;
-    rf->at_line_start = true;
     rf->rotate_retry_at = 0;
+    rf->new_name_may_exist = false;
+    release_in_background(held);
     if (rf->notify) {
         rf->notify(rf->opaque, rf->path, reason);
     }
     return true;
 
 fail_new:
+    release_in_background(held);
     qemu_close(new_fd);
     unlink(rf->new_name);
 fail:
@@ -303,7 +350,6 @@ static bool rotating_file_open_path(RotatingFile *rf, int flags, mode_t mode,
     }
     rf->fd = fd;
     rf->size = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ? st.st_size : 0;
-    rf->at_line_start = true;
     return true;
 }
 
@@ -321,6 +367,7 @@ RotatingFile *rotating_file_open(const RotatingFileOptions *opts,
 
     rf = g_new0(RotatingFile, 1);
     rf->fd = -1;
+    rf->at_line_start = true;
     rf->path = g_strdup(opts->path);
     rf->generations = opts->generations;
     rf->max_size = opts->max_size;
@@ -332,6 +379,7 @@ RotatingFile *rotating_file_open(const RotatingFileOptions *opts,
         rf->names[k] = generation_name(rf->path, k);
     }
     rf->new_name = new_generation_name(rf->path);
+    rf->new_name_may_exist = true;
 
     if (!rf->generations) {
         /* A plain file, opened as QEMU always did. */

@@ -1,7 +1,8 @@
 #!/usr/bin/python3
-"""Count the TAP test cases in a meson testlog.json and print
-'N passed, N failed[, N skipped]'.  A test program that crashed or timed
-out before reporting all its cases counts as one failure more."""
+"""Count the TAP test cases in a meson testlog.json, and in plain TAP files
+given after it, and print 'N passed, N failed[, N skipped]'.  A test
+program that failed without reporting a failing case (a crash, a timeout)
+counts as one failure more."""
 import json
 import re
 import sys
@@ -9,28 +10,47 @@ import sys
 RESULT = re.compile(r'^\s*(not ok|ok)\b(.*)$')
 
 passed = failed = skipped = 0
+
+
+def count(output):
+    """Count the results in TAP @output; return the number of failures."""
+    global passed, skipped
+    failures = 0
+    for out in output.splitlines():
+        m = RESULT.match(out)
+        if not m:
+            continue
+        directive = m.group(2)
+        if re.search(r'#\s*SKIP', directive, re.I):
+            skipped += 1
+        elif m.group(1) == 'ok' or re.search(r'#\s*TODO', directive, re.I):
+            passed += 1
+        else:
+            failures += 1
+    return failures
+
+
 with open(sys.argv[1]) as log:
     for line in log:
         entry = json.loads(line)
-        cases = failures = 0
-        for out in entry.get('stdout', '').splitlines():
-            m = RESULT.match(out)
-            if not m:
-                continue
-            cases += 1
-            directive = m.group(2)
-            if re.search(r'#\s*SKIP', directive, re.I):
-                skipped += 1
-            elif m.group(1) == 'ok' or re.search(r'#\s*TODO', directive, re.I):
-                passed += 1
-            else:
-                failures += 1
+        failures = count(entry.get('stdout', ''))
         failed += failures
         # A program that failed without reporting a failing case (a crash,
         # a timeout, a bail out) is one failure more.
         if entry.get('result') not in ('OK', 'SKIP', 'EXPECTEDFAIL') and \
            not failures:
             failed += 1
+
+for path in sys.argv[2:]:
+    try:
+        with open(path) as tap:
+            text = tap.read()
+    except OSError:
+        text = ''
+    failures = count(text)
+    failed += failures
+    if not failures and not re.search(r'^\s*(not ok|ok)\b', text, re.M):
+        failed += 1         # no result at all: the run did not happen
 
 summary = '%d passed, %d failed' % (passed, failed)
 if skipped:

@@ -10,7 +10,7 @@ set -euo pipefail
 "$TOP/scripts/assemble.sh"
 "$TOP/scripts/assemble.sh" --baseline
 
-UNIT_TESTS="test-char test-rotating-file"
+UNIT_TESTS="test-char test-rotating-file fuzz-rotating-file"
 QTESTS="chardev-rotate-test console-log-e2e-test console-log-faults-test"
 targets="qemu-system-x86_64"
 for t in $UNIT_TESTS; do targets="$targets tests/unit/$t"; done
@@ -30,5 +30,11 @@ status=0
 "$OBJ/pyvenv/bin/meson" test -C "$OBJ" --no-rebuild --print-errorlogs \
     $names || status=$?
 
-/usr/bin/python3 "$TOP/scripts/count-tap.py" "$OBJ/meson-logs/testlog.json"
+# A short libFuzzer run over the corpus kept in tests/fuzz, and beyond.
+fuzz_tap=$BUILD/fuzz/short.tap
+rm -f "$fuzz_tap"
+"$TOP/scripts/fuzz.sh" "${FUZZ_SECONDS:-60}" --tap "$fuzz_tap" || status=1
+
+/usr/bin/python3 "$TOP/scripts/count-tap.py" "$OBJ/meson-logs/testlog.json" \
+    "$fuzz_tap" || status=1
 exit $status

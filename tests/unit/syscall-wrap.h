@@ -1,0 +1,32 @@
+/*
+ * File system calls wrapped for tests that count them or make them fail:
+ * link with -Wl,--wrap=NAME for each NAME a test defines __wrap_NAME of.
+ *
+ * Copyright (c) 2026 The QEMU console log contributors
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#ifndef TESTS_SYSCALL_WRAP_H
+#define TESTS_SYSCALL_WRAP_H
+
+ssize_t __real_write(int fd, const void *buf, size_t count);
+ssize_t __wrap_write(int fd, const void *buf, size_t count);
+int __real_open(const char *path, int flags, ...);
+int __wrap_open(const char *path, int flags, ...);
+int __real_close(int fd);
+int __wrap_close(int fd);
+int __real_rename(const char *from, const char *to);
+int __wrap_rename(const char *from, const char *to);
+int __real_unlink(const char *path);
+int __wrap_unlink(const char *path);
+int __real_fchmod(int fd, mode_t mode);
+int __wrap_fchmod(int fd, mode_t mode);
+int __real_fstat(int fd, struct stat *st);
+int __wrap_fstat(int fd, struct stat *st);
+void __wrap_warn_report(const char *fmt, ...);
+
+/* The entry point of libFuzzer's fuzz targets */
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+#endif /* TESTS_SYSCALL_WRAP_H */
