@@ -194,5 +194,3 @@ void wait_powered_off(QTestState *qts)
     }
     qtest_quit(qts);
 }
-
-
