@@ -287,6 +287,46 @@ static void rotation_latency(int rotations)
     printf("\n");
 }
 
+/*
+ * Feed @total bytes of console-like data in @size writes to a file
+ * chardev with -chardev options @chardev (%s being PATH), or to stdout
+ * for a log rotator reading a pipe: the same work, done in process or
+ * by another program.
+ */
+static void feed(const char *chardev, const char *path, size_t size,
+                 size_t total)
+{
+    g_autofree char *data = make_data((1 << 20) + 4096);
+    g_autofree char *text = g_strdup_printf(chardev, path);
+    size_t done;
+    Chr c;
+
+    if (!strcmp(chardev, "-")) {
+        for (done = 0; done < total; done += size) {
+            const char *p = data + done % (1 << 20);
+            size_t left = size;
+
+            while (left) {
+                ssize_t ret = __real_write(1, p, left);
+
+                g_assert(ret > 0);
+                p += ret;
+                left -= ret;
+            }
+        }
+        return;
+    }
+    c.chr = qemu_chr_new_from_opts(
+        qemu_opts_parse_noisily(qemu_find_opts("chardev"), text, true),
+        NULL, &error_abort);
+    qemu_chr_fe_init(&c.be, c.chr, &error_abort);
+    for (done = 0; done < total; done += size) {
+        qemu_chr_fe_write_all(&c.be, (const uint8_t *)data + done % (1 << 20),
+                              size);
+    }
+    qemu_chr_fe_deinit(&c.be, true);
+}
+
 int main(int argc, char **argv)
 {
     /* Sizes can be cut down for a quick look: BENCH_QUICK=1. */
@@ -295,9 +335,15 @@ int main(int argc, char **argv)
     qemu_init_main_loop(&error_abort);
     module_call_init(MODULE_INIT_QOM);
     qemu_add_opts(&qemu_chardev_opts);
+
+    /* feed CHARDEV|- PATH WRITE-SIZE TOTAL-BYTES */
+    if (argc == 6 && !strcmp(argv[1], "feed")) {
+        feed(argv[2], argv[3], atol(argv[4]), atol(argv[5]));
+        return 0;
+    }
     dir = g_dir_make_tmp("chardev-rotate-bench-XXXXXX", NULL);
 
-    throughput(quick ? 3 : 5, (quick ? 2 : 16) << 20,
+    throughput(quick ? 3 : 5, (quick ? 2 : 4) << 20,
                (quick ? 64 : 512) << 20);
     rotation_latency(quick ? 1000 : 10000);
     rmdir(dir);
