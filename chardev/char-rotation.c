@@ -11,6 +11,7 @@
 #include "qapi/error.h"
 #include "qapi/qapi-commands-char.h"
 #include "qapi/qapi-events-char.h"
+#include "qemu/error-report.h"
 #include "qemu/main-loop.h"
 #include "qemu/option.h"
 #include "io/channel.h"
@@ -126,13 +127,83 @@ static void notify_rotated(void *opaque, const char *path,
     aio_bh_schedule_oneshot(qemu_get_aio_context(), emit_rotated_event, event);
 }
 
+/*
+ * Files taken over from the source of an incoming migration: the source
+ * may start a new generation after they were opened here, so they are
+ * opened again at their path when the guest starts running here, which is
+ * after the source stopped writing.
+ */
+typedef struct TakenOver {
+    Chardev *chr;
+    RotatingFile *rf;
+} TakenOver;
+
+static GSList *taken_over;
+
+static void reopen_taken_over(void *opaque, bool running, RunState state)
+{
+    GSList *l;
+
+    if (!running) {
+        return;
+    }
+    for (l = taken_over; l; l = l->next) {
+        TakenOver *t = l->data;
+        Error *err = NULL;
+
+        qemu_mutex_lock(&t->chr->chr_write_lock);
+        if (!rotating_file_reopen(t->rf, &err)) {
+            warn_report_err(err);
+        }
+        qemu_mutex_unlock(&t->chr->chr_write_lock);
+    }
+    g_slist_free_full(g_steal_pointer(&taken_over), g_free);
+}
+
+static RotatingFile *open_rotating_file(Chardev *chr,
+                                        const RotatingFileOptions *opts,
+                                        Error **errp)
+{
+    static VMChangeStateEntry *reopen_handler;
+    RotatingFile *rf = rotating_file_open(opts, notify_rotated, chr, errp);
+
+    if (rf && opts->take_over && opts->generations) {
+        TakenOver *t = g_new(TakenOver, 1);
+
+        t->chr = chr;
+        t->rf = rf;
+        taken_over = g_slist_prepend(taken_over, t);
+        if (!reopen_handler) {
+            reopen_handler = qemu_add_vm_change_state_handler(
+                reopen_taken_over, NULL);
+        }
+    }
+    return rf;
+}
+
+void qemu_chr_close_file(RotatingFile *rf)
+{
+    GSList *l;
+
+    for (l = taken_over; l; l = l->next) {
+        TakenOver *t = l->data;
+
+        if (t->rf == rf) {
+            taken_over = g_slist_delete_link(taken_over, l);
+            g_free(t);
+            break;
+        }
+    }
+    rotating_file_close(rf);
+}
+
 RotatingFile *qemu_chr_open_logfile(Chardev *chr, ChardevCommon *common,
                                     Error **errp)
 {
     RotatingFileOptions opts;
 
     logfile_options(common, &opts);
-    return rotating_file_open(&opts, notify_rotated, chr, errp);
+    return open_rotating_file(chr, &opts, errp);
 }
 
 RotatingFile *qemu_chr_open_output_file(Chardev *chr, ChardevFile *file,
@@ -141,7 +212,7 @@ RotatingFile *qemu_chr_open_output_file(Chardev *chr, ChardevFile *file,
     RotatingFileOptions opts;
 
     output_file_options(file, &opts);
-    return rotating_file_open(&opts, notify_rotated, chr, errp);
+    return open_rotating_file(chr, &opts, errp);
 }
 
 #ifndef _WIN32

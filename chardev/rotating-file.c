@@ -481,6 +481,9 @@ ssize_t rotating_file_write(RotatingFile *rf, const void *buf, size_t len)
             }
             break;
         }
+        if (ret == 0) {
+            break;
+        }
         done += ret;
         rf->size += ret;
         rf->at_line_start = data[done - 1] == '\n';

@@ -50,6 +50,9 @@ RotatingFile *qemu_chr_open_logfile(Chardev *chr, ChardevCommon *common,
 RotatingFile *qemu_chr_open_output_file(Chardev *chr, ChardevFile *file,
                                         Error **errp);
 
+/* Close a file opened by one of the two functions above. */
+void qemu_chr_close_file(RotatingFile *rf);
+
 /*
  * A GSource for frontends waiting to write to @rf again: it polls the
  * current file descriptor, as fd chardevs do.

@@ -584,6 +584,33 @@ static void test_qmp_rotate_reopen(void)
     qtest_quit(qts);
 }
 
+/* The HMP commands, for humans. */
+static void test_hmp_rotate_reopen(void)
+{
+    g_autoptr(Scratch) s = scratch_new();
+    g_autofree char *chardevs = g_strdup_printf(
+        "-chardev file,id=serial0,path=%s,rotate=2 -serial chardev:serial0 "
+        "-chardev null,id=null", s->log);
+    QTestState *qts = start_idle(s, chardevs);
+    g_autofree char *rotated = NULL;
+    g_autofree char *reopened = NULL;
+    g_autofree char *unknown = NULL;
+    g_autofree char *no_rotation = NULL;
+
+    g_assert(wait_for_text(s, 0, "END idle\n"));
+    rotated = qtest_hmp(qts, "chardev-rotate serial0");
+    g_assert_cmpstr(rotated, ==, "");
+    assert_rotated_event(qts, "serial0", s->log, "command");
+    g_assert_nonnull(strstr(slurp_gen(s, 0), "END idle\n"));
+    reopened = qtest_hmp(qts, "chardev-reopen serial0");
+    g_assert_cmpstr(reopened, ==, "");
+    unknown = qtest_hmp(qts, "chardev-reopen nosuch");
+    g_assert_nonnull(strstr(unknown, "not found"));
+    no_rotation = qtest_hmp(qts, "chardev-rotate null");
+    g_assert_nonnull(strstr(no_rotation, "no rotation configured"));
+    qtest_quit(qts);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -608,6 +635,8 @@ int main(int argc, char **argv)
                    test_qmp_chardev_change);
     qtest_add_func("chardev-rotate/qmp/rotate-reopen",
                    test_qmp_rotate_reopen);
+    qtest_add_func("chardev-rotate/hmp/rotate-reopen",
+                   test_hmp_rotate_reopen);
 
     return g_test_run();
 }

@@ -384,29 +384,35 @@ static void test_symlinks_planted(void)
     g_autofree char *target = g_build_filename(s->dir, "precious", NULL);
     g_autofree char *flood = g_strdup_printf(
         "file,path=%s,rotate=3,rotate-size=8K", s->log);
-    const int lines = 100000;
-    QTestState *qts = start_flood("QTEST_QEMU_BINARY", console, flood, "s1",
-                                  lines, "");
+    const int lines = 200000;
     gint64 deadline = g_get_monotonic_time() + BOOT_TIMEOUT_US;
     g_autoptr(GString) kept = NULL;
+    QTestState *qts;
     int planted = 0, k;
 
     g_assert(g_file_set_contents(target, "precious\n", -1, NULL));
+    /* Before start, wherever rotation will move or create files... */
+    for (k = -2; k < 4; k++) {
+        g_autofree char *name = k == -2
+            ? g_strdup_printf("%s.new", s->log) : gen_name(s, k);
+
+        planted += k != -1 && symlink(target, name) == 0;
+    }
+    qts = start_flood("QTEST_QEMU_BINARY", console, flood, "s1", lines, "");
+    /* ... and between rotations, wherever a name is free. */
     while (!flood_done(console, "s1", deadline)) {
         for (k = -2; k < 4; k++) {
             g_autofree char *name = k == -2
                 ? g_strdup_printf("%s.new", s->log) : gen_name(s, k);
 
-            if (symlink(target, name) == 0) {
-                planted++;
-            }
+            planted += symlink(target, name) == 0;
         }
-        g_usleep(5 * 1000);
+        g_usleep(2 * 1000);
     }
     qtest_quit(qts);
 
-    g_test_message("%d symlinks planted during the flood", planted);
-    g_assert_cmpint(planted, >, 10);
+    g_test_message("%d symlinks planted", planted);
+    g_assert_cmpint(planted, >=, 5);
     g_assert_cmpstr(slurp(target), ==, "precious\n");
     kept = kept_stream(s, 3);
     assert_flood_run(kept, "s1", lines, false);
@@ -442,7 +448,8 @@ static void test_permissions_kept(void)
 /*
  * 7. Live migration on shared storage: the destination, started on the
  * same files with rotate=3, neither rotates nor truncates them, and the
- * guest's console continues in the same file.
+ * guest's console continues where the source left it, even after the
+ * source started a new generation.
  */
 static void test_migration_shared_storage(void)
 {
@@ -471,16 +478,23 @@ static void test_migration_shared_storage(void)
     dst = start_guest("QTEST_QEMU_BINARY", serial, "bootid=g1 mode=tick",
                       incoming);
     g_assert_false(g_file_test(gen_name(s, 0), G_FILE_TEST_EXISTS));
+    /*
+     * The source starts a new generation after the destination opened the
+     * file: the destination must continue in the new one.
+     */
+    qtest_qmp_assert_success(src, "{'execute': 'chardev-rotate',"
+                             " 'arguments': {'id': 'serial0'}}");
+    g_usleep(500 * 1000);
     qtest_qmp_assert_success(src, "{'execute': 'migrate',"
                              " 'arguments': {'uri': %s}}", uri);
     qtest_qmp_eventwait(dst, "RESUME");
     g_free(contents);
-    contents = slurp(s->log);
+    contents = slurp_gen(s, -1);
     ticks_at_migration = count_of(contents, "tick ");
     qtest_quit(src);
     for (;;) {
         g_free(contents);
-        contents = slurp(s->log);
+        contents = slurp_gen(s, -1);
         if (count_of(contents, "tick ") >= ticks_at_migration + 10) {
             break;
         }
@@ -489,7 +503,10 @@ static void test_migration_shared_storage(void)
     }
     qtest_quit(dst);
 
-    g_assert_false(g_file_test(gen_name(s, 0), G_FILE_TEST_EXISTS));
+    /* The source's rotation only: PATH.0, then PATH, in order. */
+    g_assert_false(g_file_test(gen_name(s, 1), G_FILE_TEST_EXISTS));
+    g_free(contents);
+    contents = g_strconcat(slurp_gen(s, 0), slurp_gen(s, -1), NULL);
     g_assert_cmpint(count_of(contents, "Linux version "), ==, 1);
     lines = g_strsplit(contents, "\n", -1);
     for (i = 0; lines[i]; i++) {
@@ -501,8 +518,8 @@ static void test_migration_shared_storage(void)
             expect++;
         }
     }
-    g_test_message("ticks 0 to %d in one file, %d of them before migration",
-                   expect - 1, ticks_at_migration);
+    g_test_message("ticks 0 to %d in order in PATH.0 and PATH, %d in PATH "
+                   "before migration", expect - 1, ticks_at_migration);
     g_assert_cmpint(expect, >=, ticks_at_migration + 10);
 }
 
