@@ -8,7 +8,6 @@ BASE_SRC=$BUILD/qemu-baseline    # the same base without our changes
 OBJ=$SRC/build                   # QEMU's own build directory
 BASE_OBJ=$BASE_SRC/build
 WANT_SERIES=10.0                 # the QEMU major.minor our patches target
-FIRMWARE_DIRS="-L /usr/share/seabios -L /usr/share/qemu -L /usr/lib/ipxe/qemu"
 
 die() { echo "$(basename "$0"): $*" >&2; exit 1; }
 note() { echo "== $*"; }

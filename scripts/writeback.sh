@@ -8,10 +8,8 @@
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 
-check=
-[ "${1:-}" = --check ] && check=1
 [ -d "$SRC/.git" ] || die "no assembled tree in $SRC"
-if [ -z "$check" ] && [ -n "$(git -C "$SRC" status --porcelain --untracked-files=no)" ]; then
+if [ -n "$(git -C "$SRC" status --porcelain --untracked-files=no)" ]; then
     die "$SRC has uncommitted changes: commit them first"
 fi
 
@@ -65,16 +63,10 @@ for c in $(git -C "$SRC" rev-list --reverse base..HEAD); do
     } > "$out/patches/$name"
 done
 
-# The repository's current overlay and patches, to compare or replace.
+# The repository's current overlay, to replace.
 current_overlay=$(cd "$TOP" && git ls-files -co --exclude-standard -- "${overlay_dirs[@]}" | sort)
 new_overlay=$( [ -d "$out/overlay" ] && (cd "$out/overlay" && find . -type f | sed 's#^\./##' | sort) || true)
 
-if [ -n "$check" ]; then
-    [ "$current_overlay" = "$new_overlay" ] || exit 1
-    for f in $new_overlay; do cmp -s "$out/overlay/$f" "$TOP/$f" || exit 1; done
-    diff -rq "$out/patches" "$TOP/patches" >/dev/null || exit 1
-    exit 0
-fi
 
 for f in $current_overlay; do
     echo "$new_overlay" | grep -qxF "$f" || { rm -f "$TOP/$f"; echo "removed $f"; }
