@@ -4,7 +4,6 @@
 # the upstream files it edits, X-Overlay-Files naming the files it adds)
 # and its new files are copied to the overlay.  Develop with plain git in
 # build/qemu (commit, rebase -i, commit --fixup), then run this.
-#   writeback.sh --check   exit 1 if the repository differs from the tree
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 
