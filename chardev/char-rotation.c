@@ -17,6 +17,8 @@
 #include "io/channel.h"
 #include "system/runstate.h"
 #include "chardev/char-rotation.h"
+#include "chardev/char-fe.h"
+#include "chardev-internal.h"
 
 void qemu_chr_parse_rotation(QemuOpts *opts, const char *generations_opt,
                              const char *max_size_opt,
@@ -27,6 +29,29 @@ void qemu_chr_parse_rotation(QemuOpts *opts, const char *generations_opt,
     *generations = qemu_opt_get_number(opts, generations_opt, 0);
     *has_max_size = qemu_opt_get(opts, max_size_opt) != NULL;
     *max_size = qemu_opt_get_size(opts, max_size_opt, 0);
+}
+
+bool qemu_chr_check_unused_rotation(QemuOpts *opts, ChardevBackend *backend,
+                                    Error **errp)
+{
+    ERRP_GUARD();
+    static const char *const file_only[] = { "rotate", "rotate-size" };
+    int i;
+
+    if (backend->type == CHARDEV_BACKEND_KIND_FILE) {
+        return true;
+    }
+    for (i = 0; i < ARRAY_SIZE(file_only); i++) {
+        if (qemu_opt_get(opts, file_only[i])) {
+            error_setg(errp, "%s is an option of the file backend, not of "
+                       "'%s'", file_only[i], qemu_opt_get(opts, "backend"));
+            error_append_hint(errp, "To keep generations of what any "
+                              "backend writes, use logfile=PATH,"
+                              "logrotate=N.\n");
+            return false;
+        }
+    }
+    return true;
 }
 
 /*
@@ -64,6 +89,39 @@ static void output_file_options(ChardevFile *file, RotatingFileOptions *opts)
     };
 }
 
+/*
+ * QEMU checks the files as the user it runs as now; with -run-with user=
+ * it writes them as another user after start-up.  Rotation needs that
+ * user to create and rename files in PATH's directory: check it now
+ * rather than start in a state where every rotation fails.
+ */
+static bool check_runas_user(const RotatingFileOptions *opts, Error **errp)
+{
+#ifndef _WIN32
+    g_autofree char *dir = NULL;
+    g_autofree char *user = NULL;
+    int err;
+
+    if (!opts->generations) {
+        return true;
+    }
+    dir = g_path_get_dirname(opts->path);
+    err = os_runas_access(dir, W_OK | X_OK, &user);
+    if (err) {
+        error_setg_errno(errp, err, "%s needs to create and rename files "
+                         "in '%s', which -run-with user=%s may not",
+                         opts->generations_opt, dir, user);
+        return false;
+    }
+#endif
+    return true;
+}
+
+static bool check_file(const RotatingFileOptions *opts, Error **errp)
+{
+    return rotating_file_check(opts, errp) && check_runas_user(opts, errp);
+}
+
 bool qemu_chr_check_rotation(ChardevBackend *backend, Error **errp)
 {
     /* Any ChardevCommon member would work */
@@ -75,7 +133,7 @@ bool qemu_chr_check_rotation(ChardevBackend *backend, Error **errp)
     }
     if (common->logfile) {
         logfile_options(common, &opts);
-        if (!rotating_file_check(&opts, errp)) {
+        if (!check_file(&opts, errp)) {
             return false;
         }
     } else if (common->has_logrotate || common->has_logrotate_size) {
@@ -85,13 +143,50 @@ bool qemu_chr_check_rotation(ChardevBackend *backend, Error **errp)
     }
     if (backend->type == CHARDEV_BACKEND_KIND_FILE) {
         output_file_options(backend->u.file.data, &opts);
-        return rotating_file_check(&opts, errp);
+        return check_file(&opts, errp);
     }
     return true;
 }
 
+/*
+ * With mux=on, the files belong to the hidden chardev ID-base, and the
+ * user knows the mux by ID: find either from the other.
+ */
+typedef struct MuxSearch {
+    Chardev *base;
+    Chardev *mux;
+} MuxSearch;
+
+static int match_mux(Object *child, void *opaque)
+{
+    MuxSearch *search = opaque;
+
+    if (object_dynamic_cast(child, TYPE_CHARDEV_MUX) &&
+        qemu_chr_fe_get_driver(&MUX_CHARDEV(child)->chr) == search->base) {
+        search->mux = CHARDEV(child);
+        return 1;
+    }
+    return 0;
+}
+
+static const char *user_visible_id(Chardev *chr)
+{
+    MuxSearch search = { .base = chr };
+
+    object_child_foreach(get_chardevs_root(), match_mux, &search);
+    return search.mux ? search.mux->label : chr->label;
+}
+
+static Chardev *chardev_with_files(Chardev *chr)
+{
+    if (object_dynamic_cast(OBJECT(chr), TYPE_CHARDEV_MUX)) {
+        return qemu_chr_fe_get_driver(&MUX_CHARDEV(chr)->chr);
+    }
+    return chr;
+}
+
 typedef struct RotatedEvent {
-    char *id;
+    Chardev *chr;
     char *path;
     ChardevRotateReason reason;
 } RotatedEvent;
@@ -100,15 +195,17 @@ static void emit_rotated_event(void *opaque)
 {
     RotatedEvent *event = opaque;
 
-    qapi_event_send_chardev_rotated(event->id, event->path, event->reason);
-    g_free(event->id);
+    qapi_event_send_chardev_rotated(user_visible_id(event->chr), event->path,
+                                    event->reason);
+    object_unref(OBJECT(event->chr));
     g_free(event->path);
     g_free(event);
 }
 
 /*
  * Called with chr_write_lock held, maybe by a vCPU thread; the event is
- * sent from the main loop so a monitor on this very chardev can't deadlock.
+ * sent from the main loop so a monitor on this very chardev can't deadlock
+ * (and the monitor rate-limits it).
  */
 static void notify_rotated(void *opaque, const char *path,
                            RotatingFileReason reason)
@@ -118,14 +215,36 @@ static void notify_rotated(void *opaque, const char *path,
         [ROTATING_FILE_REASON_SIZE] = CHARDEV_ROTATE_REASON_SIZE,
         [ROTATING_FILE_REASON_COMMAND] = CHARDEV_ROTATE_REASON_COMMAND,
     };
-    Chardev *chr = opaque;
     RotatedEvent *event = g_new(RotatedEvent, 1);
 
-    event->id = g_strdup(chr->label);
+    event->chr = CHARDEV(object_ref(opaque));
     event->path = g_strdup(path);
     event->reason = reasons[reason];
     aio_bh_schedule_oneshot(qemu_get_aio_context(), emit_rotated_event, event);
 }
+
+static void report_failure(void *opaque)
+{
+    char *message = opaque;
+
+    warn_report("%s", message);
+    g_free(message);
+}
+
+/*
+ * Also called with chr_write_lock held: a warning printed from here could
+ * go to a monitor writing to this very chardev.
+ */
+static void notify_failed(void *opaque, const char *message)
+{
+    aio_bh_schedule_oneshot(qemu_get_aio_context(), report_failure,
+                            g_strdup(message));
+}
+
+static const RotatingFileOps chardev_file_ops = {
+    .rotated = notify_rotated,
+    .failed = notify_failed,
+};
 
 /*
  * Files taken over from the source of an incoming migration: the source
@@ -152,10 +271,11 @@ static void reopen_taken_over(void *opaque, bool running, RunState state)
         Error *err = NULL;
 
         qemu_mutex_lock(&t->chr->chr_write_lock);
-        if (!rotating_file_reopen(t->rf, &err)) {
+        rotating_file_reopen(t->rf, &err);
+        qemu_mutex_unlock(&t->chr->chr_write_lock);
+        if (err) {
             warn_report_err(err);
         }
-        qemu_mutex_unlock(&t->chr->chr_write_lock);
     }
     g_slist_free_full(g_steal_pointer(&taken_over), g_free);
 }
@@ -165,7 +285,7 @@ static RotatingFile *open_rotating_file(Chardev *chr,
                                         Error **errp)
 {
     static VMChangeStateEntry *reopen_handler;
-    RotatingFile *rf = rotating_file_open(opts, notify_rotated, chr, errp);
+    RotatingFile *rf = rotating_file_open(opts, &chardev_file_ops, chr, errp);
 
     if (rf && opts->take_over && opts->generations) {
         TakenOver *t = g_new(TakenOver, 1);
@@ -222,25 +342,111 @@ static RotatingFile *output_file_of(Chardev *chr)
            FILE_CHARDEV(chr)->out : NULL;
 }
 
-static gboolean watch_dispatch(GSource *source, GSourceFunc callback,
-                               gpointer user_data)
-{
-    QIOChannelFunc func = (QIOChannelFunc)callback;
+/*
+ * A watch on a file chardev, as fd_chr_add_watch() makes for fd chardevs:
+ * the output file for the output conditions, the input channel (if any)
+ * for the others.  The output file descriptor changes with every rotation
+ * and reopening, so it is looked up again, under the write lock, before
+ * each poll.
+ */
+typedef struct FileWatch {
+    GSource source;
+    Chardev *chr;
+    GIOCondition cond;          /* what the frontend waits for */
+    int fd;                     /* the output fd polled */
+    gpointer tag;
+    GIOCondition in_cond;       /* reported by the input channel's watch */
+} FileWatch;
 
-    /* Frontends' watch callbacks ignore the channel. */
-    return func(NULL, G_IO_OUT, user_data);
+static void file_watch_follow_fd(FileWatch *w)
+{
+    int fd;
+
+    qemu_mutex_lock(&w->chr->chr_write_lock);
+    fd = rotating_file_fd(FILE_CHARDEV(w->chr)->out);
+    qemu_mutex_unlock(&w->chr->chr_write_lock);
+    if (fd == w->fd) {
+        return;
+    }
+    if (w->tag) {
+        g_source_remove_unix_fd(&w->source, w->tag);
+    }
+    w->fd = fd;
+    w->tag = g_source_add_unix_fd(&w->source, fd,
+                                  w->cond & ~G_IO_IN);
 }
 
-static GSourceFuncs watch_funcs = {
-    .dispatch = watch_dispatch,
+static gboolean file_watch_prepare(GSource *source, gint *timeout)
+{
+    FileWatch *w = (FileWatch *)source;
+
+    *timeout = -1;
+    file_watch_follow_fd(w);
+    return w->in_cond != 0;
+}
+
+static GIOCondition file_watch_ready(FileWatch *w)
+{
+    GIOCondition out = w->tag ? g_source_query_unix_fd(&w->source, w->tag)
+                              : 0;
+
+    return (out | w->in_cond) & w->cond;
+}
+
+static gboolean file_watch_check(GSource *source)
+{
+    return file_watch_ready((FileWatch *)source) != 0;
+}
+
+static gboolean file_watch_dispatch(GSource *source, GSourceFunc callback,
+                                    gpointer user_data)
+{
+    FileWatch *w = (FileWatch *)source;
+    GIOCondition ready = file_watch_ready(w);
+
+    w->in_cond = 0;
+    if (!ready) {
+        return G_SOURCE_CONTINUE;
+    }
+    /* Frontends' watch callbacks ignore the channel. */
+    return ((FEWatchFunc)callback)(NULL, ready, user_data);
+}
+
+static void file_watch_finalize(GSource *source)
+{
+    object_unref(OBJECT(((FileWatch *)source)->chr));
+}
+
+static GSourceFuncs file_watch_funcs = {
+    .prepare = file_watch_prepare,
+    .check = file_watch_check,
+    .dispatch = file_watch_dispatch,
+    .finalize = file_watch_finalize,
 };
 
-GSource *qemu_chr_rotating_file_watch(RotatingFile *rf)
+static gboolean file_watch_input(QIOChannel *ioc, GIOCondition cond,
+                                 gpointer opaque)
 {
-    GSource *source = g_source_new(&watch_funcs, sizeof(GSource));
+    ((FileWatch *)opaque)->in_cond |= cond;
+    return G_SOURCE_CONTINUE;
+}
 
-    g_source_add_unix_fd(source, rotating_file_fd(rf),
-                         G_IO_OUT | G_IO_ERR | G_IO_HUP);
+GSource *qemu_chr_file_watch(Chardev *chr, QIOChannel *in, GIOCondition cond)
+{
+    GSource *source = g_source_new(&file_watch_funcs, sizeof(FileWatch));
+    FileWatch *w = (FileWatch *)source;
+
+    w->chr = CHARDEV(object_ref(OBJECT(chr)));
+    w->cond = cond;
+    w->fd = -1;
+    if (in && (cond & ~G_IO_OUT)) {
+        g_autoptr(GSource) child = qio_channel_create_watch(in,
+                                                            cond & ~G_IO_OUT);
+
+        g_source_set_callback(child, (GSourceFunc)file_watch_input, w, NULL);
+        g_source_add_child_source(source, child);
+    }
+    /* The output fd is added by the first prepare. */
     return source;
 }
 #else
@@ -268,6 +474,7 @@ static void qemu_chr_act_on_files(const char *id, RotatingFileAction *action,
         error_setg(errp, "Chardev '%s' not found", id);
         return;
     }
+    chr = chardev_with_files(chr);
     files[0] = output_file_of(chr);
     files[1] = chr->logfile;
     for (i = 0; i < ARRAY_SIZE(files); i++) {

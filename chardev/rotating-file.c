@@ -8,22 +8,29 @@
 
 #include "qemu/osdep.h"
 #include "qapi/error.h"
-#include "qemu/error-report.h"
 #include "chardev/rotating-file.h"
 
 /* After a failed rotation, write on to the current file this long. */
 #define ROTATE_RETRY_US         (1 * G_USEC_PER_SEC)
-/* At most one warning per file this often. */
-#define WARN_INTERVAL_US        (10 * G_USEC_PER_SEC)
+/* At most one failure report per file this often. */
+#define REPORT_INTERVAL_US      (10 * G_USEC_PER_SEC)
 
 struct RotatingFile {
-    char *path;
+    char *path;                 /* as configured: for messages and events */
     int generations;
     uint64_t max_size;
-    char **names;               /* PATH.0 ... PATH.(generations - 1) */
-    char *new_name;             /* where the next generation is created */
-    bool new_name_may_exist;    /* left by a crash or a failed rotation */
     const char *generations_opt;
+
+    /*
+     * PATH's directory, opened with PATH, and the names in it: PATH's
+     * last component, PATH.0 ... PATH.(generations - 1) and PATH.new,
+     * where the next generation is created.  dir_fd is -1 where PATH
+     * is opened by its name only (a /dev/fdset/ path, Windows).
+     */
+    int dir_fd;
+    char *base;
+    char **names;
+    char *new_name;
 
     int fd;
     uint64_t size;              /* bytes in the current file */
@@ -31,36 +38,94 @@ struct RotatingFile {
 
     int64_t rotate_retry_at;    /* monotonic time in us; 0: not failing */
     int64_t quiet_until;
-    unsigned warnings_suppressed;
+    unsigned reports_suppressed;
 
-    RotatingFileNotify *notify;
+    const RotatingFileOps *ops;
     void *opaque;
 };
 
-static char *generation_name(const char *path, int k)
-{
-    return g_strdup_printf("%s.%d", path, k);
-}
+static void rotating_file_failed(RotatingFile *rf, const char *fmt, ...)
+    G_GNUC_PRINTF(2, 3);
 
-static char *new_generation_name(const char *path)
+static void rotating_file_failed(RotatingFile *rf, const char *fmt, ...)
 {
-    return g_strdup_printf("%s.new", path);
+    int64_t now = g_get_monotonic_time();
+    g_autofree char *msg = NULL;
+    g_autofree char *full = NULL;
+    va_list ap;
+
+    if (now < rf->quiet_until) {
+        rf->reports_suppressed++;
+        return;
+    }
+    va_start(ap, fmt);
+    msg = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    if (rf->reports_suppressed) {
+        full = g_strdup_printf("%s (%u similar failures not reported)", msg,
+                               rf->reports_suppressed);
+    }
+    rf->reports_suppressed = 0;
+    rf->quiet_until = now + REPORT_INTERVAL_US;
+    if (rf->ops && rf->ops->failed) {
+        rf->ops->failed(rf->opaque, full ? full : msg);
+    }
 }
 
 #ifndef _WIN32
+static bool is_fdset_path(const char *path)
+{
+    return g_str_has_prefix(path, "/dev/fdset/");
+}
+
+/*
+ * O_PATH opens a directory for *at() calls without needing permission to
+ * read it, and without opening anything that could react to being opened.
+ */
+#ifdef O_PATH
+#define DIR_OPEN_FLAGS (O_PATH | O_DIRECTORY | O_CLOEXEC)
+#else
+#define DIR_OPEN_FLAGS (O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+#endif
+
+static int open_dir_of(const char *path, const char *opt, Error **errp)
+{
+    g_autofree char *dir = g_path_get_dirname(path);
+    int fd = RETRY_ON_EINTR(open(dir, DIR_OPEN_FLAGS));
+
+    if (fd < 0) {
+        if (errno == ENOTDIR) {
+            error_setg(errp, "%s: '%s' is not a directory", opt, dir);
+        } else {
+            error_setg_errno(errp, errno, "%s: directory '%s' of '%s'",
+                             opt, dir, path);
+        }
+    }
+    return fd;
+}
+
+/* "PATH.k" for messages, from the name relative to PATH's directory. */
+static char *display_name(const char *path, const char *name)
+{
+    g_autofree char *dir = g_path_get_dirname(path);
+
+    return g_build_filename(dir, name, NULL);
+}
+
 /* Rotation renames, so nothing but a regular file may be in its way. */
 static bool check_rotation_target(const RotatingFileOptions *opts,
-                                  const char *name, bool is_path,
+                                  int dir_fd, const char *name, bool is_path,
                                   Error **errp)
 {
+    g_autofree char *shown = display_name(opts->path, name);
     struct stat st;
 
-    if (lstat(name, &st) < 0) {
+    if (fstatat(dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
         if (errno == ENOENT) {
             return true;
         }
         error_setg_errno(errp, errno, "%s: cannot examine '%s'",
-                         opts->generations_opt, name);
+                         opts->generations_opt, shown);
         return false;
     }
     if (S_ISREG(st.st_mode)) {
@@ -71,17 +136,53 @@ static bool check_rotation_target(const RotatingFileOptions *opts,
         return true;
     }
     error_setg(errp, "%s: '%s' is %s; rotation needs a regular file there",
-               opts->generations_opt, name,
+               opts->generations_opt, shown,
                S_ISDIR(st.st_mode) ? "a directory" :
                S_ISLNK(st.st_mode) ? "a symbolic link" :
                "not a regular file");
     return false;
 }
-#endif
 
-bool rotating_file_check(const RotatingFileOptions *opts, Error **errp)
+/* The checks that need PATH's directory, opened as @dir_fd. */
+static bool check_in_dir(const RotatingFileOptions *opts, int dir_fd,
+                         Error **errp)
 {
     const char *gen_opt = opts->generations_opt;
+    g_autofree char *base = g_path_get_basename(opts->path);
+    g_autofree char *new_name = g_strdup_printf("%s.new", base);
+    int k;
+
+    if (faccessat(dir_fd, ".", W_OK | X_OK, 0) < 0) {
+        g_autofree char *dir = g_path_get_dirname(opts->path);
+
+        error_setg_errno(errp, errno, "%s needs to create and rename files "
+                         "in '%s'", gen_opt, dir);
+        return false;
+    }
+    if (!check_rotation_target(opts, dir_fd, base, true, errp) ||
+        !check_rotation_target(opts, dir_fd, new_name, false, errp)) {
+        return false;
+    }
+    for (k = 0; k < opts->generations; k++) {
+        g_autofree char *name = g_strdup_printf("%s.%d", base, k);
+
+        if (!check_rotation_target(opts, dir_fd, name, false, errp)) {
+            return false;
+        }
+    }
+    return true;
+}
+#endif
+
+/* The checks that need no file system. */
+static bool check_values(const RotatingFileOptions *opts, Error **errp)
+{
+    const char *gen_opt = opts->generations_opt;
+#ifndef _WIN32
+    g_autofree char *oldest = NULL;
+    g_autofree char *base = NULL;
+    size_t longest;
+#endif
 
     if (opts->generations < 0 ||
         opts->generations > ROTATING_FILE_MAX_GENERATIONS) {
@@ -108,79 +209,53 @@ bool rotating_file_check(const RotatingFileOptions *opts, Error **errp)
     error_setg(errp, "%s is not supported on Windows hosts", gen_opt);
     return false;
 #else
-    g_autofree char *dir = g_path_get_dirname(opts->path);
-    g_autofree char *oldest = generation_name(opts->path,
-                                              opts->generations - 1);
-    g_autofree char *new_name = new_generation_name(opts->path);
-    struct stat st;
-    int k;
-
-    if (g_str_has_prefix(opts->path, "/dev/fdset/")) {
+    if (is_fdset_path(opts->path)) {
         error_setg(errp, "%s cannot be used with '%s': a file descriptor "
                    "set cannot be renamed", gen_opt, opts->path);
         return false;
     }
-    if (strlen(oldest) >= PATH_MAX || strlen(new_name) >= PATH_MAX) {
+    /* The longest names rotation uses: PATH.new and PATH.(N-1) */
+    oldest = g_strdup_printf("%s.%" PRId64, opts->path, opts->generations - 1);
+    longest = MAX(strlen(oldest), strlen(opts->path) + strlen(".new"));
+    if (longest >= PATH_MAX) {
         error_setg(errp, "%s: '%s' is too long: the names of its "
                    "generations would exceed PATH_MAX (%d)", gen_opt,
                    opts->path, PATH_MAX);
         return false;
     }
-    if (stat(dir, &st) < 0) {
-        error_setg_errno(errp, errno, "%s: directory '%s' of '%s'",
-                         gen_opt, dir, opts->path);
+    base = g_path_get_basename(opts->path);
+    if (strlen(base) + longest - strlen(opts->path) > NAME_MAX) {
+        error_setg(errp, "%s: '%s' is too long: the names of its "
+                   "generations would exceed NAME_MAX (%d)", gen_opt,
+                   opts->path, NAME_MAX);
         return false;
-    }
-    if (!S_ISDIR(st.st_mode)) {
-        error_setg(errp, "%s: '%s' is not a directory", gen_opt, dir);
-        return false;
-    }
-    if (access(dir, W_OK | X_OK) < 0) {
-        error_setg_errno(errp, errno, "%s needs to create and rename files "
-                         "in '%s'", gen_opt, dir);
-        return false;
-    }
-    if (!check_rotation_target(opts, opts->path, true, errp) ||
-        !check_rotation_target(opts, new_name, false, errp)) {
-        return false;
-    }
-    for (k = 0; k < opts->generations; k++) {
-        g_autofree char *name = generation_name(opts->path, k);
-
-        if (!check_rotation_target(opts, name, false, errp)) {
-            return false;
-        }
     }
     return true;
 #endif
 }
 
-static void rotating_file_warn(RotatingFile *rf, const char *fmt, ...)
-    G_GNUC_PRINTF(2, 3);
-
-static void rotating_file_warn(RotatingFile *rf, const char *fmt, ...)
+bool rotating_file_check(const RotatingFileOptions *opts, Error **errp)
 {
-    int64_t now = g_get_monotonic_time();
-    g_autofree char *msg = NULL;
-    va_list ap;
+    if (!check_values(opts, errp)) {
+        return false;
+    }
+#ifndef _WIN32
+    if (opts->generations) {
+        int dir_fd = open_dir_of(opts->path, opts->generations_opt, errp);
+        bool ok;
 
-    if (now < rf->quiet_until) {
-        rf->warnings_suppressed++;
-        return;
+        if (dir_fd < 0) {
+            return false;
+        }
+        ok = check_in_dir(opts, dir_fd, errp);
+        close(dir_fd);
+        return ok;
     }
-    va_start(ap, fmt);
-    msg = g_strdup_vprintf(fmt, ap);
-    va_end(ap);
-    if (rf->warnings_suppressed) {
-        warn_report("%s (%u similar warnings suppressed)", msg,
-                    rf->warnings_suppressed);
-    } else {
-        warn_report("%s", msg);
-    }
-    rf->warnings_suppressed = 0;
-    rf->quiet_until = now + WARN_INTERVAL_US;
+#endif
+    return true;
 }
 
+#ifndef _WIN32
 #ifdef O_PATH
 static void close_in_background(gpointer data, gpointer unused)
 {
@@ -190,12 +265,11 @@ static void close_in_background(gpointer data, gpointer unused)
 /*
  * Freeing the blocks of a large file takes long enough to stall the guest
  * (hundreds of microseconds for a megabyte): hold the oldest generation
- * open while it is unlinked, and drop the last reference in a thread.
- * O_PATH opens nothing that could react to being opened.
+ * open while it is replaced, and drop the last reference in a thread.
  */
-static void hold_while_unlinking(const char *name, int *held)
+static int hold_while_replacing(int dir_fd, const char *name)
 {
-    *held = open(name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+    return openat(dir_fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
 }
 
 static void release_in_background(int held)
@@ -212,9 +286,9 @@ static void release_in_background(int held)
     g_thread_pool_push(closer, GINT_TO_POINTER(held + 1), NULL);
 }
 #else
-static void hold_while_unlinking(const char *name, int *held)
+static int hold_while_replacing(int dir_fd, const char *name)
 {
-    *held = -1;
+    return -1;
 }
 
 static void release_in_background(int held)
@@ -222,74 +296,107 @@ static void release_in_background(int held)
 }
 #endif
 
-static bool rename_if_present(const char *from, const char *to, Error **errp)
+static bool rename_in_dir(RotatingFile *rf, const char *from, const char *to,
+                          bool missing_ok, Error **errp)
 {
-    if (rename(from, to) < 0 && errno != ENOENT) {
-        error_setg_errno(errp, errno, "cannot rename '%s' to '%s'", from, to);
+    if (renameat(rf->dir_fd, from, rf->dir_fd, to) < 0 &&
+        !(missing_ok && errno == ENOENT)) {
+        g_autofree char *shown_from = display_name(rf->path, from);
+        g_autofree char *shown_to = display_name(rf->path, to);
+
+        error_setg_errno(errp, errno, "cannot rename '%s' to '%s'",
+                         shown_from, shown_to);
         return false;
     }
     return true;
 }
 
 /*
- * Create the next generation beside PATH, shift PATH.k to PATH.(k+1) and
- * PATH to PATH.0, then move the new file to PATH.  Creating it first means
- * a failure leaves the current file in place; O_EXCL | O_NOFOLLOW and the
- * final rename mean nothing is ever written through a symlink planted at
- * PATH or PATH.k.
+ * Give @fd, a file just created to succeed @st, its permission bits and,
+ * where this process may, its group.  Should either fail, the new file
+ * is only less accessible.
+ */
+static void inherit_access(int fd, const struct stat *st)
+{
+    if (fchown(fd, -1, st->st_gid) < 0) {
+        /* Not a member of that group: the file keeps ours. */
+    }
+    /* Undo the umask; never copy set-user-ID, set-group-ID or sticky. */
+    if (fchmod(fd, st->st_mode & 0777) < 0) {
+        /* The mode from the umask stays, which is stricter. */
+    }
+}
+
+/* The first of PATH.0 ... PATH.(generations - 2) that does not exist. */
+static int first_gap(RotatingFile *rf)
+{
+    struct stat st;
+    int k;
+
+    for (k = 0; k < rf->generations - 1; k++) {
+        if (fstatat(rf->dir_fd, rf->names[k], &st, AT_SYMLINK_NOFOLLOW) < 0 &&
+            errno == ENOENT) {
+            break;
+        }
+    }
+    return k;
+}
+
+/*
+ * Create the next generation as PATH.new, rename PATH.k to PATH.(k+1)
+ * from the first gap down and PATH to PATH.0, then PATH.new to PATH.
+ * Creating it first means a failure leaves the current file in place;
+ * O_EXCL | O_NOFOLLOW and the final rename mean nothing is ever written
+ * through a symlink planted at PATH, PATH.new or PATH.k.
  */
 static bool rotating_file_shift(RotatingFile *rf, RotatingFileReason reason,
                                 Error **errp)
 {
-#ifdef _WIN32
-    g_assert_not_reached();
-#else
-    int last = rf->generations - 1;
-    bool have_mode;
+    int oldest = rf->generations - 1;
+    bool have_stat;
     struct stat st;
     int new_fd, held = -1;
-    int k;
+    int gap, k;
 
-    have_mode = rf->fd >= 0 ? fstat(rf->fd, &st) == 0
-                            : lstat(rf->path, &st) == 0;
-    if (rf->new_name_may_exist &&
-        unlink(rf->new_name) < 0 && errno != ENOENT) {
-        error_setg_errno(errp, errno, "cannot remove '%s'", rf->new_name);
+    have_stat = rf->fd >= 0
+        ? fstat(rf->fd, &st) == 0
+        : fstatat(rf->dir_fd, rf->base, &st, AT_SYMLINK_NOFOLLOW) == 0;
+
+    /* Whatever is at PATH.new (left by a crash, or planted) goes. */
+    if (unlinkat(rf->dir_fd, rf->new_name, 0) < 0 && errno != ENOENT) {
+        g_autofree char *shown = display_name(rf->path, rf->new_name);
+
+        error_setg_errno(errp, errno, "cannot remove '%s'", shown);
         goto fail;
     }
-    rf->new_name_may_exist = true;
-    new_fd = qemu_create(rf->new_name,
-                         O_WRONLY | O_EXCL | O_NOFOLLOW | O_APPEND,
-                         have_mode ? st.st_mode & 07777 : 0666, errp);
+    new_fd = RETRY_ON_EINTR(openat(rf->dir_fd, rf->new_name,
+                                   O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+                                   O_APPEND | O_CLOEXEC, 0666));
     if (new_fd < 0) {
+        g_autofree char *shown = display_name(rf->path, rf->new_name);
+
+        error_setg_errno(errp, errno, "Could not create '%s'", shown);
         goto fail;
     }
-    if (have_mode) {
-        /*
-         * Undo the umask so the mode is the old file's.  Should this fail,
-         * the mode is only stricter.
-         */
-        (void)fchmod(new_fd, st.st_mode & 07777);
+    if (have_stat) {
+        inherit_access(new_fd, &st);
     }
 
-    hold_while_unlinking(rf->names[last], &held);
-    if (unlink(rf->names[last]) < 0 && errno != ENOENT) {
-        error_setg_errno(errp, errno, "cannot remove '%s'", rf->names[last]);
-        goto fail_new;
+    gap = first_gap(rf);
+    if (gap == oldest) {
+        held = hold_while_replacing(rf->dir_fd, rf->names[oldest]);
     }
-    for (k = last - 1; k >= 0; k--) {
-        if (!rename_if_present(rf->names[k], rf->names[k + 1], errp)) {
+    for (k = gap - 1; k >= 0; k--) {
+        if (!rename_in_dir(rf, rf->names[k], rf->names[k + 1], true, errp)) {
             goto fail_new;
         }
     }
-    if (!rename_if_present(rf->path, rf->names[0], errp)) {
+    if (!rename_in_dir(rf, rf->base, rf->names[0], true, errp)) {
         goto fail_new;
     }
-    if (rename(rf->new_name, rf->path) < 0) {
-        error_setg_errno(errp, errno, "cannot rename '%s' to '%s'",
-                         rf->new_name, rf->path);
+    if (!rename_in_dir(rf, rf->new_name, rf->base, false, errp)) {
         /* Carry on in the current file, under its name again. */
-        (void)rename(rf->names[0], rf->path);
+        (void)renameat(rf->dir_fd, rf->names[0], rf->dir_fd, rf->base);
         goto fail_new;
     }
 
@@ -299,44 +406,79 @@ static bool rotating_file_shift(RotatingFile *rf, RotatingFileReason reason,
     rf->fd = new_fd;
     rf->size = 0;
     rf->rotate_retry_at = 0;
-    rf->new_name_may_exist = false;
     release_in_background(held);
-    if (rf->notify) {
-        rf->notify(rf->opaque, rf->path, reason);
+    if (rf->ops && rf->ops->rotated) {
+        rf->ops->rotated(rf->opaque, rf->path, reason);
     }
     return true;
 
 fail_new:
     release_in_background(held);
     qemu_close(new_fd);
-    unlink(rf->new_name);
+    unlinkat(rf->dir_fd, rf->new_name, 0);
 fail:
     rf->rotate_retry_at = g_get_monotonic_time() + ROTATE_RETRY_US;
     return false;
-#endif
 }
 
-static bool path_has_data(const char *path)
+static bool path_has_data(RotatingFile *rf)
 {
-#ifdef _WIN32
-    return false;
+    struct stat st;
+
+    return fstatat(rf->dir_fd, rf->base, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+           S_ISREG(st.st_mode) && st.st_size > 0;
+}
 #else
-    struct stat st;
-
-    return lstat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0;
-#endif
+static bool rotating_file_shift(RotatingFile *rf, RotatingFileReason reason,
+                                Error **errp)
+{
+    g_assert_not_reached();
 }
 
-static bool rotating_file_open_path(RotatingFile *rf, int flags, mode_t mode,
-                                    Error **errp)
+static bool path_has_data(RotatingFile *rf)
 {
-    struct stat st;
+    return false;
+}
+#endif
+
+/*
+ * Open PATH with @flags: in its directory when it has one open, else by
+ * its name.  With @inherit (POSIX), a file that this creates gets the
+ * access of @inherit instead of the umask's.
+ */
+static int open_path(RotatingFile *rf, int flags, mode_t mode,
+                     const struct stat *inherit, Error **errp)
+{
+#ifndef _WIN32
     int fd;
 
-    fd = qemu_create(rf->path, flags, mode, errp);
-    if (fd < 0) {
-        return false;
+    if (rf->dir_fd >= 0) {
+        fd = -1;
+        if (inherit && (flags & O_CREAT)) {
+            fd = RETRY_ON_EINTR(openat(rf->dir_fd, rf->base,
+                                       flags | O_EXCL | O_CLOEXEC, mode));
+            if (fd >= 0) {
+                inherit_access(fd, inherit);
+            }
+        }
+        if (fd < 0) {
+            fd = RETRY_ON_EINTR(openat(rf->dir_fd, rf->base,
+                                       flags | O_CLOEXEC, mode));
+        }
+        if (fd < 0) {
+            error_setg_file_open(errp, errno, rf->path);
+        }
+        return fd;
     }
+#endif
+    return qemu_create(rf->path, flags & ~O_CREAT, mode, errp);
+}
+
+/* Make @fd, opened by open_path(), the current file. */
+static bool use_fd(RotatingFile *rf, int fd, Error **errp)
+{
+    struct stat st;
+
 #ifndef _WIN32
     if (!g_unix_set_fd_nonblocking(fd, true, NULL)) {
         error_setg_errno(errp, errno, "cannot make '%s' non-blocking",
@@ -354,45 +496,62 @@ static bool rotating_file_open_path(RotatingFile *rf, int flags, mode_t mode,
 }
 
 RotatingFile *rotating_file_open(const RotatingFileOptions *opts,
-                                 RotatingFileNotify *notify, void *opaque,
+                                 const RotatingFileOps *ops, void *opaque,
                                  Error **errp)
 {
     g_autoptr(RotatingFile) rf = NULL;
-    int flags = O_WRONLY | O_BINARY;
-    int k;
+    int flags = O_WRONLY | O_BINARY | O_CREAT;
+    int fd, k;
 
-    if (!rotating_file_check(opts, errp)) {
+    if (!check_values(opts, errp)) {
         return NULL;
     }
 
     rf = g_new0(RotatingFile, 1);
     rf->fd = -1;
+    rf->dir_fd = -1;
     rf->at_line_start = true;
     rf->path = g_strdup(opts->path);
     rf->generations = opts->generations;
     rf->max_size = opts->max_size;
     rf->generations_opt = opts->generations_opt;
-    rf->notify = notify;
+    rf->ops = ops;
     rf->opaque = opaque;
+    rf->base = g_path_get_basename(rf->path);
     rf->names = g_new0(char *, rf->generations + 1);
     for (k = 0; k < rf->generations; k++) {
-        rf->names[k] = generation_name(rf->path, k);
+        rf->names[k] = g_strdup_printf("%s.%d", rf->base, k);
     }
-    rf->new_name = new_generation_name(rf->path);
-    rf->new_name_may_exist = true;
+    rf->new_name = g_strdup_printf("%s.new", rf->base);
+
+#ifndef _WIN32
+    if (rf->generations) {
+        rf->dir_fd = open_dir_of(rf->path, rf->generations_opt, errp);
+        if (rf->dir_fd < 0 || !check_in_dir(opts, rf->dir_fd, errp)) {
+            return NULL;
+        }
+    } else if (!is_fdset_path(rf->path)) {
+        /*
+         * For reopening only: a plain file is opened by its name, as
+         * QEMU always did.  Without its directory, reopening uses the name.
+         */
+        rf->dir_fd = open_dir_of(rf->path, rf->generations_opt, NULL);
+    }
+#endif
 
     if (!rf->generations) {
         /* A plain file, opened as QEMU always did. */
         flags |= opts->append ? O_APPEND : O_TRUNC;
-    } else if (opts->append || opts->take_over || !path_has_data(rf->path)) {
-        flags |= O_APPEND | O_NOFOLLOW;
+        fd = qemu_create(rf->path, flags & ~O_CREAT, 0666, errp);
+    } else if (opts->append || opts->take_over || !path_has_data(rf)) {
+        fd = open_path(rf, flags | O_APPEND | O_NOFOLLOW, 0666, NULL, errp);
     } else {
         if (!rotating_file_shift(rf, ROTATING_FILE_REASON_START, errp)) {
             return NULL;
         }
         return g_steal_pointer(&rf);
     }
-    if (!rotating_file_open_path(rf, flags, 0666, errp)) {
+    if (fd < 0 || !use_fd(rf, fd, errp)) {
         return NULL;
     }
     return g_steal_pointer(&rf);
@@ -406,8 +565,12 @@ void rotating_file_close(RotatingFile *rf)
     if (rf->fd >= 0) {
         qemu_close(rf->fd);
     }
+    if (rf->dir_fd >= 0) {
+        close(rf->dir_fd);
+    }
     g_strfreev(rf->names);
     g_free(rf->new_name);
+    g_free(rf->base);
     g_free(rf->path);
     g_free(rf);
 }
@@ -435,9 +598,9 @@ static size_t rotating_file_fit(RotatingFile *rf, const char *buf, size_t len)
             return len;
         }
         if (!rotating_file_shift(rf, ROTATING_FILE_REASON_SIZE, &err)) {
-            rotating_file_warn(rf, "%s: %s; writing on to '%s'",
-                               rf->generations_opt, error_get_pretty(err),
-                               rf->path);
+            rotating_file_failed(rf, "%s: %s; writing on to '%s'",
+                                 rf->generations_opt, error_get_pretty(err),
+                                 rf->path);
             error_free(err);
             return len;
         }
@@ -472,8 +635,8 @@ ssize_t rotating_file_write(RotatingFile *rf, const void *buf, size_t len)
             int err = errno;
 
             if (err != EAGAIN) {
-                rotating_file_warn(rf, "cannot write to '%s': %s",
-                                   rf->path, strerror(err));
+                rotating_file_failed(rf, "cannot write to '%s': %s",
+                                     rf->path, strerror(err));
             }
             if (done == 0) {
                 errno = err;
@@ -493,27 +656,32 @@ ssize_t rotating_file_write(RotatingFile *rf, const void *buf, size_t len)
 
 bool rotating_file_rotate(RotatingFile *rf, Error **errp)
 {
+    struct stat st;
+
     if (!rf->generations) {
         error_setg(errp, "'%s' keeps no generations", rf->path);
         return false;
+    }
+    if (fstat(rf->fd, &st) == 0 && st.st_size == 0) {
+        return true;
     }
     return rotating_file_shift(rf, ROTATING_FILE_REASON_COMMAND, errp);
 }
 
 bool rotating_file_reopen(RotatingFile *rf, Error **errp)
 {
-    int flags = O_WRONLY | O_BINARY | O_APPEND;
-    mode_t mode = 0666;
+    int flags = O_WRONLY | O_BINARY | O_APPEND | O_CREAT;
     struct stat st;
+    bool have_stat;
+    int fd;
 
     if (rf->generations) {
         flags |= O_NOFOLLOW;
     }
-    /* If PATH was moved away, the new one gets the mode of the old. */
-    if (fstat(rf->fd, &st) == 0 && S_ISREG(st.st_mode)) {
-        mode = st.st_mode & 07777;
-    }
-    return rotating_file_open_path(rf, flags, mode, errp);
+    /* If PATH was moved away, the new one succeeds the old. */
+    have_stat = fstat(rf->fd, &st) == 0 && S_ISREG(st.st_mode);
+    fd = open_path(rf, flags, 0666, have_stat ? &st : NULL, errp);
+    return fd >= 0 && use_fd(rf, fd, errp);
 }
 
 bool rotating_file_has_generations(const RotatingFile *rf)

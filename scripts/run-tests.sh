@@ -11,7 +11,8 @@ set -euo pipefail
 "$TOP/scripts/assemble.sh" --baseline
 
 UNIT_TESTS="test-char test-rotating-file fuzz-rotating-file"
-QTESTS="chardev-rotate-test console-log-e2e-test console-log-faults-test"
+QTESTS="chardev-rotate-test console-log-e2e-test console-log-faults-test
+        console-log-deploy-test"
 targets="qemu-system-x86_64"
 for t in $UNIT_TESTS; do targets="$targets tests/unit/$t"; done
 for t in $QTESTS; do targets="$targets tests/qtest/$t"; done

@@ -25,6 +25,12 @@ struct FileChardev {
 typedef struct FileChardev FileChardev;
 
 DECLARE_INSTANCE_CHECKER(FileChardev, FILE_CHARDEV, TYPE_CHARDEV_FILE)
+
+/*
+ * A watch for @cond on file chardev @chr, as fd chardevs make: its
+ * current output file, and its input channel @in (may be NULL).
+ */
+GSource *qemu_chr_file_watch(Chardev *chr, QIOChannel *in, GIOCondition cond);
 #endif
 
 /*
@@ -35,6 +41,13 @@ void qemu_chr_parse_rotation(QemuOpts *opts, const char *generations_opt,
                              const char *max_size_opt,
                              bool *has_generations, int64_t *generations,
                              bool *has_max_size, uint64_t *max_size);
+
+/*
+ * Refuse rotation options of the file backend's output given to -chardev
+ * for another backend, which would ignore them.
+ */
+bool qemu_chr_check_unused_rotation(QemuOpts *opts, ChardevBackend *backend,
+                                    Error **errp);
 
 /*
  * Check every rotation option of @backend before anything is opened, so
@@ -52,11 +65,5 @@ RotatingFile *qemu_chr_open_output_file(Chardev *chr, ChardevFile *file,
 
 /* Close a file opened by one of the two functions above. */
 void qemu_chr_close_file(RotatingFile *rf);
-
-/*
- * A GSource for frontends waiting to write to @rf again: it polls the
- * current file descriptor, as fd chardevs do.
- */
-GSource *qemu_chr_rotating_file_watch(RotatingFile *rf);
 
 #endif /* CHARDEV_CHAR_ROTATION_H */

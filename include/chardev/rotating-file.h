@@ -16,11 +16,25 @@
  * generation starts when a new writer opens a non-empty PATH without
  * append, when PATH would grow beyond max_size, or on request.
  *
- * Invariant: PATH.(N-1), ..., PATH.0, PATH concatenated is exactly the
- * stream written, minus what aged out of the oldest generation.
+ * PATH's directory is opened once, with PATH, and every later create,
+ * rename, unlink and stat is done relative to it: QEMU may change its
+ * working directory (-daemonize) or root (-run-with chroot=) meanwhile,
+ * and the directory may be renamed.
  *
- * The caller serializes all calls on one RotatingFile (chardevs use their
- * chr_write_lock).
+ * Invariants:
+ * - PATH.(N-1), ..., PATH.0, PATH concatenated is exactly the stream
+ *   written, minus what aged out of the oldest generation.
+ * - A rotation either completes, or deletes no more than a successful
+ *   one would, however often it is retried: generations are renamed over
+ *   their successors, oldest first, and only up to the first missing one,
+ *   so PATH.(N-1) is replaced only when every generation exists, and a
+ *   rotation that failed half-way left a gap that the next one fills
+ *   instead of deleting anything.
+ *
+ * The writer never reports anything itself: the caller serializes all
+ * calls on one RotatingFile (chardevs use their chr_write_lock) and is
+ * told of rotations and failures through RotatingFileOps, with that lock
+ * held.
  */
 
 /* Largest number of generations; each rotation renames every generation. */
@@ -58,21 +72,30 @@ typedef struct RotatingFileOptions {
 
 typedef struct RotatingFile RotatingFile;
 
-typedef void RotatingFileNotify(void *opaque, const char *path,
-                                RotatingFileReason reason);
+/*
+ * Called with the caller's lock held, maybe in a vCPU thread: neither may
+ * report to a monitor from there.
+ */
+typedef struct RotatingFileOps {
+    /* A new generation started: the previous content is now PATH.0. */
+    void (*rotated)(void *opaque, const char *path,
+                    RotatingFileReason reason);
+    /* A failure to write or rotate, rate-limited by the writer. */
+    void (*failed)(void *opaque, const char *message);
+} RotatingFileOps;
 
 /*
- * Check @opts without touching the file system beyond read-only lookups.
- * Errors name the option and the path.
+ * Check @opts without changing anything on the file system.  Errors name
+ * the option and the path.
  */
 bool rotating_file_check(const RotatingFileOptions *opts, Error **errp);
 
 /*
- * Check @opts, open PATH (rotating it first if required) and return the
- * writer.  @notify, if not NULL, is called after every rotation.
+ * Check @opts, open PATH and its directory (rotating PATH first if
+ * required) and return the writer.  @ops may be NULL.
  */
 RotatingFile *rotating_file_open(const RotatingFileOptions *opts,
-                                 RotatingFileNotify *notify, void *opaque,
+                                 const RotatingFileOps *ops, void *opaque,
                                  Error **errp);
 
 void rotating_file_close(RotatingFile *rf);
@@ -83,13 +106,17 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(RotatingFile, rotating_file_close)
  * Write up to @len bytes, rotating first where the size limit requires.
  * Returns the number of bytes accepted, which may be short, or -1 with
  * errno set when none was (a full disk, say: the caller decides whether
- * to retry or drop them; failures are warned about, rate-limited).  A
- * failing rotation never fails the write: it is warned about and retried
- * later, and the bytes go to the current file.
+ * to retry or drop them).  A failing rotation never fails the write: it
+ * is retried a second later, and meanwhile the bytes go to the current
+ * file.  Failures are passed to RotatingFileOps.failed, at most one every
+ * ten seconds.
  */
 ssize_t rotating_file_write(RotatingFile *rf, const void *buf, size_t len);
 
-/* Start a new generation now. */
+/*
+ * Start a new generation now.  If the current file is empty, there is
+ * nothing to keep: nothing is done (logrotate's "notifempty").
+ */
 bool rotating_file_rotate(RotatingFile *rf, Error **errp);
 
 /*

@@ -38,10 +38,10 @@ int __wrap_close(int fd)
     return __real_close(fd);
 }
 
-int __wrap_unlink(const char *path)
+int __wrap_unlinkat(int dir_fd, const char *path, int flags)
 {
     syscalls++;
-    return __real_unlink(path);
+    return __real_unlinkat(dir_fd, path, flags);
 }
 
 int __wrap_fchmod(int fd, mode_t mode)
@@ -50,17 +50,30 @@ int __wrap_fchmod(int fd, mode_t mode)
     return __real_fchmod(fd, mode);
 }
 
+int __wrap_fchown(int fd, uid_t owner, gid_t group)
+{
+    syscalls++;
+    return __real_fchown(fd, owner, group);
+}
+
 int __wrap_fstat(int fd, struct stat *st)
 {
     syscalls++;
     return __real_fstat(fd, st);
 }
 
-int __wrap_rename(const char *from, const char *to)
+int __wrap_fstatat(int dir_fd, const char *path, struct stat *st, int flags)
+{
+    syscalls++;
+    return __real_fstatat(dir_fd, path, st, flags);
+}
+
+int __wrap_renameat(int from_dir, const char *from, int to_dir,
+                    const char *to)
 {
     syscalls++;
     renames++;
-    return __real_rename(from, to);
+    return __real_renameat(from_dir, from, to_dir, to);
 }
 
 int __wrap_open(const char *path, int flags, ...)
@@ -77,6 +90,20 @@ int __wrap_open(const char *path, int flags, ...)
     return __real_open(path, flags, mode);
 }
 
+int __wrap_openat(int dir_fd, const char *path, int flags, ...)
+{
+    mode_t mode = 0;
+    va_list ap;
+
+    va_start(ap, flags);
+    if (flags & O_CREAT) {
+        mode = va_arg(ap, int);
+    }
+    va_end(ap);
+    syscalls++;
+    return __real_openat(dir_fd, path, flags, mode);
+}
+
 static char *dir;
 
 static void remove_files(void)
@@ -87,7 +114,7 @@ static void remove_files(void)
     while ((name = g_dir_read_name(d))) {
         g_autofree char *p = g_build_filename(dir, name, NULL);
 
-        __real_unlink(p);
+        unlink(p);
     }
 }
 

@@ -16,15 +16,22 @@ int __real_open(const char *path, int flags, ...);
 int __wrap_open(const char *path, int flags, ...);
 int __real_close(int fd);
 int __wrap_close(int fd);
-int __real_rename(const char *from, const char *to);
-int __wrap_rename(const char *from, const char *to);
-int __real_unlink(const char *path);
-int __wrap_unlink(const char *path);
+int __real_openat(int dir_fd, const char *path, int flags, ...);
+int __wrap_openat(int dir_fd, const char *path, int flags, ...);
+int __real_renameat(int from_dir, const char *from, int to_dir,
+                    const char *to);
+int __wrap_renameat(int from_dir, const char *from, int to_dir,
+                    const char *to);
+int __real_unlinkat(int dir_fd, const char *path, int flags);
+int __wrap_unlinkat(int dir_fd, const char *path, int flags);
 int __real_fchmod(int fd, mode_t mode);
 int __wrap_fchmod(int fd, mode_t mode);
 int __real_fstat(int fd, struct stat *st);
 int __wrap_fstat(int fd, struct stat *st);
-void __wrap_warn_report(const char *fmt, ...);
+int __real_fstatat(int dir_fd, const char *path, struct stat *st, int flags);
+int __wrap_fstatat(int dir_fd, const char *path, struct stat *st, int flags);
+int __real_fchown(int fd, uid_t owner, gid_t group);
+int __wrap_fchown(int fd, uid_t owner, gid_t group);
 
 /* The entry point of libFuzzer's fuzz targets */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

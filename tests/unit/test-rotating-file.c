@@ -7,6 +7,10 @@
  */
 
 #include "qemu/osdep.h"
+#ifdef CONFIG_LINUX
+#include <sys/ioctl.h>
+#include <linux/fs.h>
+#endif
 #include "qapi/error.h"
 #include "chardev/rotating-file.h"
 
@@ -258,6 +262,10 @@ static void count_notify(void *opaque, const char *path,
     notified[reason]++;
 }
 
+static const RotatingFileOps count_ops = {
+    .rotated = count_notify,
+};
+
 static void test_notify_reasons(void)
 {
     g_autoptr(Dir) d = dir_new();
@@ -269,7 +277,7 @@ static void test_notify_reasons(void)
     memset(line, 'x', sizeof(line) - 1);
     line[sizeof(line) - 1] = '\n';
     put(d->path, "old\n");
-    rf = rotating_file_open(&opts, count_notify, d, &error_abort);
+    rf = rotating_file_open(&opts, &count_ops, d, &error_abort);
     g_assert_cmpint(notified[ROTATING_FILE_REASON_START], ==, 1);
     write_all(rf, line, sizeof(line));
     g_assert(rotating_file_rotate(rf, &error_abort));
@@ -797,6 +805,250 @@ static void test_command_reopen(void)
     g_assert_cmpint(file_mode(d->path), ==, 0640);
 }
 
+/*
+ * -daemonize changes the working directory after the chardev is opened:
+ * a relative PATH keeps meaning the directory it meant at open.
+ */
+static void test_dir_cwd_changed(void)
+{
+    g_autoptr(Dir) d = dir_new();
+    g_autoptr(Dir) elsewhere = dir_new();
+    g_autofree char *cwd = g_get_current_dir();
+    g_autofree char *stray = g_build_filename(elsewhere->dir, "console.log.0",
+                                              NULL);
+    RotatingFileOptions opts = options(d, false, 2, 0);
+    RotatingFile *rf;
+
+    g_assert_cmpint(chdir(d->dir), ==, 0);
+    opts.path = "console.log";
+    rf = rotating_file_open(&opts, NULL, NULL, &error_abort);
+    write_str(rf, "before chdir\n");
+    g_assert_cmpint(chdir(elsewhere->dir), ==, 0);
+    g_assert(rotating_file_rotate(rf, &error_abort));
+    write_str(rf, "after chdir\n");
+    g_assert(rotating_file_reopen(rf, &error_abort));
+    write_str(rf, "after reopen\n");
+    rotating_file_close(rf);
+    g_assert_cmpint(chdir(cwd), ==, 0);
+
+    assert_gen(d, 0, "before chdir\n");
+    assert_file(d->path, "after chdir\nafter reopen\n");
+    g_assert_false(exists(stray));
+    g_assert_false(exists(elsewhere->path));
+}
+
+/* The directory renamed under a running writer: it follows. */
+static void test_dir_renamed(void)
+{
+    g_autoptr(Dir) d = dir_new();
+    g_autofree char *moved_dir = g_strdup_printf("%s.moved", d->dir);
+    g_autofree char *moved = g_build_filename(moved_dir, "console.log", NULL);
+    g_autofree char *moved0 = g_strdup_printf("%s.0", moved);
+    RotatingFile *rf = open_ok(d, false, 2, 0);
+
+    write_str(rf, "one\n");
+    g_assert_cmpint(rename(d->dir, moved_dir), ==, 0);
+    g_assert(rotating_file_rotate(rf, &error_abort));
+    write_str(rf, "two\n");
+    rotating_file_close(rf);
+    assert_file(moved0, "one\n");
+    assert_file(moved, "two\n");
+    g_assert_cmpint(rename(moved_dir, d->dir), ==, 0);
+}
+
+/* Rotating an empty file changes nothing (logrotate's notifempty). */
+static void test_command_empty_not_rotated(void)
+{
+    g_autoptr(Dir) d = dir_new();
+    RotatingFileOptions opts = options(d, false, 2, 0);
+    RotatingFile *rf;
+    int i;
+
+    memset(notified, 0, sizeof(notified));
+    rf = rotating_file_open(&opts, &count_ops, d, &error_abort);
+    write_str(rf, "the boot\n");
+    g_assert(rotating_file_rotate(rf, &error_abort));
+    for (i = 0; i < 3; i++) {
+        g_assert(rotating_file_rotate(rf, &error_abort));
+    }
+    rotating_file_close(rf);
+    g_assert_cmpint(notified[ROTATING_FILE_REASON_COMMAND], ==, 1);
+    assert_gen(d, 0, "the boot\n");
+    assert_file(d->path, "");
+    g_assert_false(exists(gen(d, 1)));
+}
+
+/* A new generation gets permission bits only, never set-ID or sticky. */
+static void test_mode_bits_only(void)
+{
+    g_autoptr(Dir) d = dir_new();
+    RotatingFile *rf;
+
+    put(d->path, "setuid\n");
+    g_assert_cmpint(chmod(d->path, 06750), ==, 0);
+    rf = open_ok(d, false, 1, 0);
+    g_assert_cmpint(file_mode(d->path), ==, 0750);
+    rotating_file_close(rf);
+}
+
+/* The group of the log is kept, where the process may set it. */
+static void test_mode_group_kept(void)
+{
+    g_autoptr(Dir) d = dir_new();
+    gid_t other = getegid() == 65534 ? 4 : 65534;
+    RotatingFile *rf;
+    struct stat st;
+
+    put(d->path, "adm\n");
+    if (chown(d->path, -1, other) < 0) {
+        g_test_skip("cannot give a file another group here");
+        return;
+    }
+    rf = open_ok(d, false, 2, 0);
+    g_assert_cmpint(lstat(d->path, &st), ==, 0);
+    g_assert_cmpint(st.st_gid, ==, other);
+    write_str(rf, "more\n");
+    g_assert(rotating_file_rotate(rf, &error_abort));
+    g_assert_cmpint(lstat(d->path, &st), ==, 0);
+    g_assert_cmpint(st.st_gid, ==, other);
+    rotating_file_close(rf);
+}
+
+/* Whatever is planted at PATH.new is replaced, never written through. */
+static void test_new_name_planted(void)
+{
+    g_autoptr(Dir) d = dir_new();
+    g_autofree char *new_name = g_strdup_printf("%s.new", d->path);
+    g_autofree char *target = g_build_filename(d->dir, "target", NULL);
+    RotatingFile *rf = open_ok(d, false, 2, 0);
+
+    put(target, "precious\n");
+    write_str(rf, "one\n");
+    g_assert(rotating_file_rotate(rf, &error_abort));
+    write_str(rf, "two\n");
+    put(new_name, "planted\n");
+    g_assert(rotating_file_rotate(rf, &error_abort));
+    write_str(rf, "three\n");
+    g_assert_cmpint(symlink(target, new_name), ==, 0);
+    g_assert(rotating_file_rotate(rf, &error_abort));
+    write_str(rf, "four\n");
+    rotating_file_close(rf);
+    assert_file(d->path, "four\n");
+    assert_gen(d, 0, "three\n");
+    assert_gen(d, 1, "two\n");
+    assert_file(target, "precious\n");
+    g_assert_false(exists(new_name));
+}
+
+static char *last_failure;
+static int failures;
+
+static void record_failure(void *opaque, const char *message)
+{
+    g_free(last_failure);
+    last_failure = g_strdup(message);
+    failures++;
+}
+
+static const RotatingFileOps failure_ops = {
+    .failed = record_failure,
+};
+
+/*
+ * A failing rotation is reported through the ops, rate-limited, and the
+ * writer reports nothing itself.
+ */
+static void test_fault_reported(void)
+{
+    g_autoptr(Dir) d = dir_new();
+    g_autoptr(GString) stream = numbered_lines(400, 100, 7);
+    g_autofree char *obstacle = g_strdup_printf("%s.new", d->path);
+    g_autofree char *inside = g_build_filename(obstacle, "x", NULL);
+    RotatingFileOptions opts = options(d, false, 2, 4096);
+    RotatingFile *rf;
+
+    failures = 0;
+    rf = rotating_file_open(&opts, &failure_ops, NULL, &error_abort);
+    g_assert_cmpint(mkdir(obstacle, 0700), ==, 0);
+    put(inside, "");
+    write_all(rf, stream->str, stream->len);
+    g_usleep(1100 * 1000);
+    write_all(rf, "again\n", 6);
+    rotating_file_close(rf);
+    g_assert_cmpint(failures, ==, 1);
+    g_assert_nonnull(strstr(last_failure, "rotate"));
+    g_assert_nonnull(strstr(last_failure, obstacle));
+    g_clear_pointer(&last_failure, g_free);
+}
+
+#ifdef CONFIG_LINUX
+static bool set_immutable(const char *path, bool on)
+{
+    int fd = open(path, O_RDONLY);
+    int flags;
+    bool ok;
+
+    g_assert_cmpint(fd, >=, 0);
+    ok = ioctl(fd, FS_IOC_GETFLAGS, &flags) == 0;
+    if (ok) {
+        flags = on ? flags | FS_IMMUTABLE_FL : flags & ~FS_IMMUTABLE_FL;
+        ok = ioctl(fd, FS_IOC_SETFLAGS, &flags) == 0;
+    }
+    close(fd);
+    return ok;
+}
+
+/*
+ * A rename that keeps failing (PATH.1 immutable, as chattr +i makes it):
+ * however often the rotation is retried, it deletes no more than one
+ * successful rotation would, the oldest generation; once the obstacle is
+ * gone, rotation completes and the rest is all there.
+ */
+static void test_fault_rename_keeps_failing(void)
+{
+    g_autoptr(Dir) d = dir_new();
+    g_autofree char *g1 = gen(d, 1);
+    RotatingFile *rf;
+    Error *err = NULL;
+    int k, i;
+
+    for (k = 0; k < 4; k++) {
+        g_autofree char *name = gen(d, k);
+        g_autofree char *text = g_strdup_printf("gen %d\n", k);
+
+        put(name, text);
+    }
+    rf = open_ok(d, true, 4, 0);
+    write_str(rf, "current\n");
+    if (!set_immutable(g1, true)) {
+        rotating_file_close(rf);
+        g_test_skip("cannot make a file immutable here (needs root and "
+                    "a file system with the attribute)");
+        return;
+    }
+    for (i = 0; i < 5; i++) {
+        g_assert_false(rotating_file_rotate(rf, &err));
+        g_assert_nonnull(strstr(error_get_pretty(err), g1));
+        g_clear_pointer(&err, error_free);
+        write_str(rf, "more\n");
+    }
+    assert_file(d->path, "current\nmore\nmore\nmore\nmore\nmore\n");
+    assert_gen(d, 0, "gen 0\n");
+    assert_gen(d, 1, "gen 1\n");
+    assert_gen(d, 3, "gen 2\n");
+    g_assert(set_immutable(g1, false));
+
+    g_assert(rotating_file_rotate(rf, &error_abort));
+    write_str(rf, "after\n");
+    rotating_file_close(rf);
+    assert_file(d->path, "after\n");
+    assert_gen(d, 0, "current\nmore\nmore\nmore\nmore\nmore\n");
+    assert_gen(d, 1, "gen 0\n");
+    assert_gen(d, 2, "gen 1\n");
+    assert_gen(d, 3, "gen 2\n");
+}
+#endif
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -843,6 +1095,19 @@ int main(int argc, char **argv)
     g_test_add_func("/rotating-file/command/rotate-needs-generations",
                     test_command_rotate_needs_generations);
     g_test_add_func("/rotating-file/command/reopen", test_command_reopen);
+    g_test_add_func("/rotating-file/command/empty-not-rotated",
+                    test_command_empty_not_rotated);
+    g_test_add_func("/rotating-file/dir/cwd-changed", test_dir_cwd_changed);
+    g_test_add_func("/rotating-file/dir/renamed", test_dir_renamed);
+    g_test_add_func("/rotating-file/mode/bits-only", test_mode_bits_only);
+    g_test_add_func("/rotating-file/mode/group-kept", test_mode_group_kept);
+    g_test_add_func("/rotating-file/new-name/planted",
+                    test_new_name_planted);
+    g_test_add_func("/rotating-file/fault/reported", test_fault_reported);
+#ifdef CONFIG_LINUX
+    g_test_add_func("/rotating-file/fault/rename-keeps-failing",
+                    test_fault_rename_keeps_failing);
+#endif
 
     return g_test_run();
 }

@@ -1,0 +1,446 @@
+/*
+ * Rotating console logs where operators run QEMU: -daemonize with a
+ * relative path, -run-with chroot= and user=, a mux shared with a
+ * monitor, a guest that forces rotations as fast as it can, and a rename
+ * that keeps failing.  With a real Linux guest under TCG.
+ *
+ * CONSOLE_LOG_GUEST_DIR names the guest (see console-log-guest.h); without
+ * it the tests are skipped.  The tests of -run-with and of immutable files
+ * need root.
+ *
+ * Copyright (c) 2026 The QEMU console log contributors
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <linux/fs.h>
+#include "libqtest.h"
+#include "libqmp.h"
+#include "qobject/qdict.h"
+#include "console-log-guest.h"
+
+#define NOBODY_ID 65534
+
+static bool is_regular(const char *path)
+{
+    struct stat st;
+
+    return lstat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+static uint64_t file_size_of(const char *path)
+{
+    struct stat st;
+
+    return lstat(path, &st) == 0 ? st.st_size : 0;
+}
+
+/* PATH.(n-1), ..., PATH.0, PATH concatenated, those that exist. */
+static GString *kept_stream(const char *log, int generations)
+{
+    GString *kept = g_string_new("");
+    int k;
+
+    for (k = generations - 1; k >= -1; k--) {
+        g_autofree char *name = k < 0 ? g_strdup(log)
+                                      : g_strdup_printf("%s.%d", log, k);
+        size_t len;
+        g_autofree char *contents = slurp_len(name, &len);
+
+        if (contents) {
+            g_string_append_len(kept, contents, len);
+        }
+    }
+    return kept;
+}
+
+static void wait_for(const char *path, const char *text)
+{
+    gint64 deadline = g_get_monotonic_time() + BOOT_TIMEOUT_US;
+
+    for (;;) {
+        g_autofree char *contents = slurp(path);
+
+        if (contents && strstr(contents, text)) {
+            return;
+        }
+        if (g_get_monotonic_time() > deadline) {
+            g_error("'%s' did not appear in %s", text, path);
+        }
+        g_usleep(50 * 1000);
+    }
+}
+
+static bool need_root(void)
+{
+    if (geteuid() != 0) {
+        g_test_skip("needs root");
+        return false;
+    }
+    return true;
+}
+
+/* A QEMU that daemonized: found by its pid file, driven over QMP. */
+typedef struct Daemon {
+    char *pidfile;
+    int qmp;
+} Daemon;
+
+static int qmp_connect(const char *path)
+{
+    struct sockaddr_un addr = { .sun_family = AF_UNIX };
+    int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+    QDict *greeting;
+
+    g_assert_cmpint(fd, >=, 0);
+    g_strlcpy(addr.sun_path, path, sizeof(addr.sun_path));
+    g_assert_cmpint(connect(fd, (struct sockaddr *)&addr, sizeof(addr)), ==,
+                    0);
+    greeting = qmp_fd_receive(fd);
+    g_assert(qdict_haskey(greeting, "QMP"));
+    qobject_unref(greeting);
+    qobject_unref(qmp_fd(fd, "{'execute': 'qmp_capabilities'}"));
+    return fd;
+}
+
+/* The reply to a command, events skipped. */
+static QDict *daemon_qmp(Daemon *d, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+
+static QDict *daemon_qmp(Daemon *d, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    qmp_fd_vsend(d->qmp, fmt, ap);
+    va_end(ap);
+    for (;;) {
+        QDict *resp = qmp_fd_receive(d->qmp);
+
+        if (!qdict_haskey(resp, "event")) {
+            return resp;
+        }
+        qobject_unref(resp);
+    }
+}
+
+static pid_t daemon_pid(Daemon *d)
+{
+    g_autofree char *text = slurp(d->pidfile);
+
+    return text ? atoi(text) : 0;
+}
+
+static void daemon_stop(Daemon *d)
+{
+    pid_t pid = daemon_pid(d);
+    gint64 deadline = g_get_monotonic_time() + 30 * G_USEC_PER_SEC;
+
+    if (d->qmp >= 0) {
+        close(d->qmp);
+    }
+    if (pid > 0) {
+        kill(pid, SIGTERM);
+        while (kill(pid, 0) == 0 && g_get_monotonic_time() < deadline) {
+            g_usleep(20 * 1000);
+        }
+        kill(pid, SIGKILL);
+    }
+    g_free(d->pidfile);
+}
+
+/*
+ * 1. -daemonize with a relative path: QEMU changes its directory to /
+ * after opening the chardev; the generations stay where the log is.
+ */
+static void test_daemonize_relative(void)
+{
+    g_autoptr(Scratch) s = scratch_new();
+    /* A name of its own, so that strays in / are ours to remove */
+    g_autofree char *name = g_strdup_printf("console-log-deploy-%d.log",
+                                            getpid());
+    g_autofree char *log = g_build_filename(s->dir, name, NULL);
+    g_autofree char *log0 = g_strdup_printf("%s.0", log);
+    g_autofree char *stray = g_build_filename("/", name, NULL);
+    g_autofree char *stray0 = g_strdup_printf("%s.0", stray);
+    g_autofree char *sock = g_build_filename(s->dir, "qmp.sock", NULL);
+    g_autofree char *serial = g_strdup_printf("file,path=%s,rotate=2", name);
+    g_autofree char *extra = g_strdup_printf(
+        "-display none -daemonize -pidfile %s/qemu.pid "
+        "-qmp unix:%s,server=on,wait=off", s->dir, sock);
+    g_autofree char *args = guest_args(serial, "bootid=d1 mode=tick", extra);
+    g_autofree char *cmd = g_strdup_printf("cd '%s' && exec %s %s", s->dir,
+                                           getenv("QTEST_QEMU_BINARY"), args);
+    Daemon d = { .pidfile = g_strdup_printf("%s/qemu.pid", s->dir),
+                 .qmp = -1 };
+    bool strays;
+    QDict *resp;
+
+    g_assert_cmpint(system(cmd), ==, 0);
+    d.qmp = qmp_connect(sock);
+    wait_for(log, "tick 3");
+    resp = daemon_qmp(&d, "{'execute': 'chardev-rotate',"
+                      " 'arguments': {'id': 'serial0'}}");
+    g_test_message("chardev-rotate: %s",
+                   qdict_haskey(resp, "error")
+                   ? qdict_get_str(qdict_get_qdict(resp, "error"), "desc")
+                   : "ok");
+    qobject_unref(resp);
+    g_usleep(600 * 1000);
+    strays = is_regular(stray0);
+    unlink(stray0);
+    if (is_regular(stray)) {
+        unlink(stray);
+        strays = true;
+    }
+    daemon_stop(&d);
+
+    g_assert_false(strays);
+    g_assert(is_regular(log0));
+    g_assert_nonnull(strstr(slurp(log0), "console-log-guest: boot d1"));
+    g_assert_nonnull(strstr(slurp(log), "tick"));
+    g_assert_null(strstr(slurp(log), "boot d1"));
+}
+
+/*
+ * 2. -run-with chroot=,user=: the log directory is reached through the
+ * descriptor opened at start, outside the new root, and written by the
+ * unprivileged user; a flood is rotated by size as without them.
+ */
+static void test_run_with_chroot_user(void)
+{
+    g_autoptr(Scratch) s = scratch_new();
+    g_autofree char *jail = g_build_filename(s->dir, "jail", NULL);
+    g_autofree char *logs = g_build_filename(s->dir, "logs", NULL);
+    g_autofree char *log = g_build_filename(logs, "console.log", NULL);
+    g_autofree char *console = g_build_filename(s->dir, "serial.log", NULL);
+    g_autofree char *flood = g_strdup_printf(
+        "file,path=%s,rotate=2,rotate-size=16K", log);
+    g_autofree char *more = g_strdup_printf("-run-with chroot=%s,user=nobody",
+                                            jail);
+    const int lines = 3000;     /* 195 KB: a dozen rotations */
+    gint64 deadline = g_get_monotonic_time() + BOOT_TIMEOUT_US;
+    g_autoptr(GString) kept = NULL;
+    QTestState *qts;
+    mode_t old_umask;
+    int k;
+
+    if (!need_root()) {
+        return;
+    }
+    g_assert_cmpint(mkdir(jail, 0755), ==, 0);
+    g_assert_cmpint(mkdir(logs, 0755), ==, 0);
+    g_assert_cmpint(chown(logs, NOBODY_ID, NOBODY_ID), ==, 0);
+    g_assert_cmpint(chmod(s->dir, 0755), ==, 0);
+    /* libqtest's sockets are created before QEMU drops privileges. */
+    old_umask = umask(0);
+    qts = start_flood("QTEST_QEMU_BINARY", console, flood, "c1", lines, more);
+    umask(old_umask);
+    while (!flood_done(console, "c1", deadline)) {
+        g_usleep(50 * 1000);
+    }
+    qtest_quit(qts);
+
+    for (k = -1; k < 2; k++) {
+        g_autofree char *name = k < 0 ? g_strdup(log)
+                                      : g_strdup_printf("%s.%d", log, k);
+
+        g_test_message("%s: %" PRIu64 " bytes", name, file_size_of(name));
+        g_assert(is_regular(name));
+        g_assert_cmpuint(file_size_of(name), <=, 16 * 1024);
+    }
+    kept = kept_stream(log, 2);
+    assert_flood_run(kept, "c1", lines, false);
+}
+
+/*
+ * 3. mux=on, the console shared with the human monitor: the user's id
+ * names the chardev for the commands and in the events.
+ */
+static void test_mux_with_monitor(void)
+{
+    g_autoptr(Scratch) s = scratch_new();
+    g_autofree char *serial = g_strdup_printf("file,path=%s,rotate=2,mux=on",
+                                              s->log);
+    QTestState *qts = start_guest("QTEST_QEMU_BINARY", serial,
+                                  "bootid=m1 mode=tick",
+                                  "-mon chardev=serial0,mode=readline");
+    QDict *event, *data;
+
+    wait_for(s->log, "tick 2");
+    qtest_qmp_assert_success(qts, "{'execute': 'chardev-rotate',"
+                             " 'arguments': {'id': 'serial0'}}");
+    event = qtest_qmp_eventwait_ref(qts, "CHARDEV_ROTATED");
+    data = qdict_get_qdict(event, "data");
+    g_assert_cmpstr(qdict_get_str(data, "id"), ==, "serial0");
+    g_assert_cmpstr(qdict_get_str(data, "reason"), ==, "command");
+    qobject_unref(event);
+    qtest_qmp_assert_success(qts, "{'execute': 'chardev-reopen',"
+                             " 'arguments': {'id': 'serial0'}}");
+    wait_for(s->log, "tick");
+    qtest_quit(qts);
+
+    g_assert_nonnull(strstr(slurp_gen(s, 0), "console-log-guest: boot m1"));
+    g_assert_null(strstr(slurp_gen(s, -1), "boot m1"));
+}
+
+/*
+ * 4. A guest forcing a rotation every few kilobytes: CHARDEV_ROTATED
+ * reaches QMP clients at most once a second per chardev, the latest one
+ * last.
+ */
+static void test_event_rate_limited(void)
+{
+    g_autoptr(Scratch) s = scratch_new();
+    g_autofree char *console = g_build_filename(s->dir, "serial.log", NULL);
+    g_autofree char *flood = g_strdup_printf(
+        "file,path=%s,rotate=2,rotate-size=4K", s->log);
+    const int lines = 100000;           /* 6.5 MB: 1600 rotations */
+    gint64 deadline = g_get_monotonic_time() + BOOT_TIMEOUT_US;
+    gint64 start = 0, last = 0, closest = G_MAXINT64;
+    QTestState *qts = start_flood("QTEST_QEMU_BINARY", console, flood, "r1",
+                                  lines, "");
+    int events = 0;
+    double seconds;
+
+    for (;;) {
+        bool done = flood_done(console, "r1", deadline);
+        QDict *event;
+
+        qobject_unref(qtest_qmp(qts, "{'execute': 'query-status'}"));
+        while ((event = qtest_qmp_event_ref(qts, "CHARDEV_ROTATED"))) {
+            QDict *ts = qdict_get_qdict(event, "timestamp");
+            gint64 t = qdict_get_int(ts, "seconds") * G_USEC_PER_SEC +
+                       qdict_get_int(ts, "microseconds");
+
+            g_assert_cmpstr(qdict_get_str(qdict_get_qdict(event, "data"),
+                                          "id"), ==, "flood");
+            if (events) {
+                closest = MIN(closest, t - last);
+            } else {
+                start = t;
+            }
+            last = t;
+            events++;
+            qobject_unref(event);
+        }
+        if (done) {
+            break;
+        }
+        g_usleep(100 * 1000);
+    }
+    qtest_quit(qts);
+
+    seconds = (double)(last - start) / G_USEC_PER_SEC;
+    g_test_message("%d CHARDEV_ROTATED events in %.1f s, closest %.3f s "
+                   "apart", events, seconds,
+                   (double)closest / G_USEC_PER_SEC);
+    g_assert_cmpint(events, >=, 2);
+    g_assert_cmpint(events, <=, seconds + 2);
+    g_assert_cmpint(closest, >=, 900 * 1000);
+}
+
+#define IMMUTABLE_OK 1
+static int set_immutable(const char *path, bool on)
+{
+    int fd = open(path, O_RDONLY | O_NOFOLLOW);
+    int flags, ret = 0;
+
+    if (fd < 0) {
+        return -errno;
+    }
+    if (ioctl(fd, FS_IOC_GETFLAGS, &flags) < 0) {
+        ret = -errno;
+    } else {
+        flags = on ? flags | FS_IMMUTABLE_FL : flags & ~FS_IMMUTABLE_FL;
+        ret = ioctl(fd, FS_IOC_SETFLAGS, &flags) < 0 ? -errno : IMMUTABLE_OK;
+    }
+    close(fd);
+    return ret;
+}
+
+/*
+ * 5. A rename that keeps failing while the guest writes: PATH.1 made
+ * immutable (chattr +i) with rotate=4,rotate-size=8K.  The retries, one a
+ * second, delete nothing more than the first attempt did (the oldest
+ * generation, as a successful rotation would); when the obstacle goes,
+ * rotation resumes and the kept stream is whole.
+ */
+static void test_rename_keeps_failing(void)
+{
+    g_autoptr(Scratch) s = scratch_new();
+    g_autofree char *console = g_build_filename(s->dir, "serial.log", NULL);
+    g_autofree char *flood = g_strdup_printf(
+        "file,path=%s,rotate=4,rotate-size=8K", s->log);
+    g_autofree char *g1 = g_strdup_printf("%s.1", s->log);
+    g_autofree char *g3 = g_strdup_printf("%s.3", s->log);
+    const int lines = 300000;   /* writing goes on after the obstacle */
+    gint64 deadline = g_get_monotonic_time() + BOOT_TIMEOUT_US;
+    g_autoptr(GString) failing = NULL;
+    g_autoptr(GString) kept = NULL;
+    QTestState *qts;
+    bool g3_kept;
+    uint64_t grown;
+    int ret;
+
+    if (!need_root()) {
+        return;
+    }
+    qts = start_flood("QTEST_QEMU_BINARY", console, flood, "f1", lines,
+                      "2>/dev/null");
+    while (!is_regular(g3)) {
+        g_assert(g_get_monotonic_time() < deadline);
+        g_usleep(10 * 1000);
+    }
+    ret = set_immutable(g1, true);
+    if (ret != IMMUTABLE_OK) {
+        qtest_quit(qts);
+        g_test_skip("cannot make a file immutable here");
+        return;
+    }
+    /* Rotation attempts fail for 3.5 s, retried every second. */
+    g_usleep(3500 * 1000);
+    g3_kept = is_regular(g3);
+    grown = file_size_of(s->log);
+    failing = kept_stream(s->log, 4);
+    g_assert_cmpint(set_immutable(g1, false), ==, IMMUTABLE_OK);
+
+    while (!flood_done(console, "f1", deadline)) {
+        g_usleep(50 * 1000);
+    }
+    qtest_quit(qts);
+
+    g_test_message("while failing: PATH grew to %" PRIu64 " bytes, PATH.3 "
+                   "%s, %zu bytes kept", grown,
+                   g3_kept ? "kept" : "deleted", failing->len);
+    g_assert_cmpuint(grown, >, 8 * 1024);
+    g_assert(g3_kept);
+    assert_flood_run(failing, "f1", -1, true);
+    kept = kept_stream(s->log, 4);
+    assert_flood_run(kept, "f1", lines, false);
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+
+    if (!console_log_guest_dir() || !qtest_has_accel("tcg")) {
+        g_test_skip("needs TCG and a guest in CONSOLE_LOG_GUEST_DIR");
+        return g_test_run();
+    }
+    qtest_add_func("console-log/deploy/daemonize-relative",
+                   test_daemonize_relative);
+    qtest_add_func("console-log/deploy/run-with-chroot-user",
+                   test_run_with_chroot_user);
+    qtest_add_func("console-log/deploy/mux-with-monitor",
+                   test_mux_with_monitor);
+    qtest_add_func("console-log/deploy/event-rate-limited",
+                   test_event_rate_limited);
+    qtest_add_func("console-log/deploy/rename-keeps-failing",
+                   test_rename_keeps_failing);
+
+    return g_test_run();
+}
