@@ -551,6 +551,7 @@ static void test_qmp_rotate_reopen(void)
         "-chardev file,id=plain,path=%s,append=on "
         "-chardev null,id=null", s->log, plain);
     QTestState *qts = start_idle(s, chardevs);
+    g_autofree char *moved_before = NULL;
 
     g_assert(wait_for_text(s, 0, "END idle\n"));
     qtest_qmp_assert_success(qts,
@@ -567,10 +568,12 @@ static void test_qmp_rotate_reopen(void)
     g_assert_cmpint(rename(s->log, moved), ==, 0);
     qtest_qmp_assert_success(qts,
         "{'execute': 'chardev-reopen', 'arguments': {'id': 'serial0'}}");
-    g_assert(g_file_test(s->log, G_FILE_TEST_IS_REGULAR));
+    g_assert_cmpstr(slurp_gen(s, -1), ==, "");
+    moved_before = slurp(moved);
     qtest_qmp_assert_success(qts, "{'execute': 'system_reset'}");
     g_assert(wait_for_text(s, 0, "END idle\n"));
-    g_assert_nonnull(strstr(slurp(moved), "END idle\n"));
+    /* The output after the reopen went to the new file only. */
+    g_assert_cmpstr(slurp(moved), ==, moved_before);
 
     assert_qmp_error(qts, "no rotation configured",
         "{'execute': 'chardev-rotate', 'arguments': {'id': 'plain'}}");
@@ -582,6 +585,31 @@ static void test_qmp_rotate_reopen(void)
         "{'execute': 'chardev-reopen', 'arguments': {'id': 'plain'}}");
 
     qtest_quit(qts);
+}
+
+/*
+ * chardev-rotate of an empty file changes nothing: three in a row after a
+ * boot keep that boot's output.
+ */
+static void test_qmp_rotate_empty(void)
+{
+    g_autoptr(Scratch) s = scratch_new();
+    g_autofree char *chardevs = g_strdup_printf(
+        "-chardev file,id=serial0,path=%s,rotate=2 -serial chardev:serial0",
+        s->log);
+    QTestState *qts = start_idle(s, chardevs);
+    int i;
+
+    g_assert(wait_for_text(s, 0, "END idle\n"));
+    for (i = 0; i < 3; i++) {
+        qtest_qmp_assert_success(qts,
+            "{'execute': 'chardev-rotate', 'arguments': {'id': 'serial0'}}");
+    }
+    assert_rotated_event(qts, "serial0", s->log, "command");
+    qtest_quit(qts);
+    g_assert_nonnull(strstr(slurp_gen(s, 0), "END idle\n"));
+    g_assert_cmpstr(slurp_gen(s, -1), ==, "");
+    g_assert_false(gen_exists(s, 1));
 }
 
 /* The HMP commands, for humans. */
@@ -635,6 +663,7 @@ int main(int argc, char **argv)
                    test_qmp_chardev_change);
     qtest_add_func("chardev-rotate/qmp/rotate-reopen",
                    test_qmp_rotate_reopen);
+    qtest_add_func("chardev-rotate/qmp/rotate-empty", test_qmp_rotate_empty);
     qtest_add_func("chardev-rotate/hmp/rotate-reopen",
                    test_hmp_rotate_reopen);
 

@@ -14,6 +14,7 @@
  */
 
 #include "qemu/osdep.h"
+#include <poll.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -90,7 +91,8 @@ typedef struct Daemon {
     int qmp;
 } Daemon;
 
-static int qmp_connect(const char *path)
+/* Connect to a QMP server socket and read its greeting. */
+static int qmp_connect_raw(const char *path)
 {
     struct sockaddr_un addr = { .sun_family = AF_UNIX };
     int fd = socket(AF_UNIX, SOCK_STREAM, 0);
@@ -103,6 +105,13 @@ static int qmp_connect(const char *path)
     greeting = qmp_fd_receive(fd);
     g_assert(qdict_haskey(greeting, "QMP"));
     qobject_unref(greeting);
+    return fd;
+}
+
+static int qmp_connect(const char *path)
+{
+    int fd = qmp_connect_raw(path);
+
     qobject_unref(qmp_fd(fd, "{'execute': 'qmp_capabilities'}"));
     return fd;
 }
@@ -152,6 +161,16 @@ static void daemon_stop(Daemon *d)
     g_free(d->pidfile);
 }
 
+static void daemon_abort(void *opaque)
+{
+    Daemon *d = opaque;
+    pid_t pid = daemon_pid(d);
+
+    if (pid > 0) {
+        kill(pid, SIGKILL);
+    }
+}
+
 /*
  * 1. -daemonize with a relative path: QEMU changes its directory to /
  * after opening the chardev; the generations stay where the log is.
@@ -180,6 +199,7 @@ static void test_daemonize_relative(void)
     QDict *resp;
 
     g_assert_cmpint(system(cmd), ==, 0);
+    qtest_add_abrt_handler(daemon_abort, &d);
     d.qmp = qmp_connect(sock);
     wait_for(log, "tick 3");
     resp = daemon_qmp(&d, "{'execute': 'chardev-rotate',"
@@ -197,6 +217,7 @@ static void test_daemonize_relative(void)
         strays = true;
     }
     daemon_stop(&d);
+    qtest_remove_abrt_handler(&d);
 
     g_assert_false(strays);
     g_assert(is_regular(log0));
@@ -423,6 +444,119 @@ static void test_rename_keeps_failing(void)
     assert_flood_run(kept, "f1", lines, false);
 }
 
+static void kill_child(void *opaque)
+{
+    GPid *pid = opaque;
+
+    kill(*pid, SIGKILL);
+    waitpid(*pid, NULL, 0);
+}
+
+/* Whether QMP answers a command within 10 seconds. */
+static bool qmp_answers(int fd, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+
+static bool qmp_answers(int fd, const char *fmt, ...)
+{
+    gint64 deadline = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
+    g_autoptr(GString) got = g_string_new("");
+    va_list ap;
+
+    va_start(ap, fmt);
+    qmp_fd_vsend(fd, fmt, ap);
+    va_end(ap);
+    /* Read lines, not JSON: a QEMU that hangs must not hang the test. */
+    for (;;) {
+        struct pollfd pfd = { .fd = fd, .events = POLLIN };
+        gint64 left = deadline - g_get_monotonic_time();
+        char buf[4096];
+        char *line_end;
+        ssize_t n;
+
+        while ((line_end = strchr(got->str, '\n'))) {
+            g_autofree char *line = g_strndup(got->str,
+                                              line_end - got->str);
+
+            g_string_erase(got, 0, line_end + 1 - got->str);
+            /* The greeting's line end, events: not the reply. */
+            if (strchr(line, '{') && !strstr(line, "\"event\"")) {
+                return strstr(line, "\"return\"") != NULL;
+            }
+        }
+        if (left <= 0 || poll(&pfd, 1, left / 1000) != 1) {
+            return false;
+        }
+        n = read(fd, buf, sizeof(buf));
+        if (n <= 0) {
+            return false;
+        }
+        g_string_append_len(got, buf, n);
+    }
+}
+
+/*
+ * 6. The human monitor shares the failing file (mux=on, commands read
+ * from input-path): its output needs a rotation that fails, and the
+ * failure must not be reported back into that output, which would
+ * deadlock QEMU's main loop.
+ */
+static void test_hmp_on_failing_file(void)
+{
+    g_autoptr(Scratch) s = scratch_new();
+    g_autofree char *fifo = g_build_filename(s->dir, "hmp.in", NULL);
+    g_autofree char *sock = g_build_filename(s->dir, "qmp.sock", NULL);
+    g_autofree char *obstacle = g_strdup_printf("%s.new", s->log);
+    g_autofree char *inside = g_build_filename(obstacle, "x", NULL);
+    g_autofree char *errors = g_build_filename(s->dir, "stderr", NULL);
+    g_autofree char *cmd = g_strdup_printf(
+        "exec %s -M none -nodefaults -display none "
+        "-chardev file,id=c0,path=%s,input-path=%s,rotate=2,rotate-size=4K,"
+        "mux=on -mon chardev=c0,mode=readline "
+        "-qmp unix:%s,server=on,wait=off >/dev/null 2>%s",
+        getenv("QTEST_QEMU_BINARY"),
+        s->log, fifo, sock, errors);
+    char *argv[] = { (char *)"/bin/sh", (char *)"-c", cmd, NULL };
+    gint64 deadline = g_get_monotonic_time() + 30 * G_USEC_PER_SEC;
+    bool answered = false;
+    int in, qmp, i;
+    GPid pid;
+
+    g_assert_cmpint(mkfifo(fifo, 0600), ==, 0);
+    /* A writer exists, so QEMU's open of input-path does not block. */
+    in = open(fifo, O_RDWR);
+    g_assert_cmpint(in, >=, 0);
+    g_assert(g_spawn_async(NULL, argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD,
+                           NULL, NULL, &pid, NULL));
+    qtest_add_abrt_handler(kill_child, &pid);
+    while (!g_file_test(sock, G_FILE_TEST_EXISTS)) {
+        g_assert(g_get_monotonic_time() < deadline);
+        g_usleep(20 * 1000);
+    }
+    qmp = qmp_connect_raw(sock);
+    g_assert(qmp_answers(qmp, "{'execute': 'qmp_capabilities'}"));
+
+    /* Rotation fails from now on; HMP writes far more than 4 KiB. */
+    g_assert_cmpint(mkdir(obstacle, 0700), ==, 0);
+    g_assert(g_file_set_contents(inside, "", -1, NULL));
+    for (i = 0; i < 3; i++) {
+        const char *line = "info qtree\nhelp\n";
+
+        g_assert_cmpint(write(in, line, strlen(line)), ==, strlen(line));
+    }
+    g_usleep(2 * G_USEC_PER_SEC);
+    answered = qmp_answers(qmp, "{'execute': 'query-status'}");
+    kill_child(&pid);
+    qtest_remove_abrt_handler(&pid);
+    close(qmp);
+    close(in);
+
+    g_test_message("%s: %" PRIu64 " bytes; QMP %s", s->log,
+                   file_size_of(s->log),
+                   answered ? "answered" : "did not answer");
+    g_assert(answered);
+    g_assert_cmpuint(file_size_of(s->log), >, 8 * 1024);
+    g_assert_nonnull(strstr(slurp(errors), "rotate: cannot remove"));
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -441,6 +575,8 @@ int main(int argc, char **argv)
                    test_event_rate_limited);
     qtest_add_func("console-log/deploy/rename-keeps-failing",
                    test_rename_keeps_failing);
+    qtest_add_func("console-log/deploy/hmp-on-failing-file",
+                   test_hmp_on_failing_file);
 
     return g_test_run();
 }

@@ -388,7 +388,7 @@ static void test_symlinks_planted(void)
     gint64 deadline = g_get_monotonic_time() + BOOT_TIMEOUT_US;
     g_autoptr(GString) kept = NULL;
     QTestState *qts;
-    int planted = 0, k;
+    int planted_before = 0, planted_running = 0, k;
 
     g_assert(g_file_set_contents(target, "precious\n", -1, NULL));
     /* Before start, wherever rotation will move or create files... */
@@ -396,7 +396,7 @@ static void test_symlinks_planted(void)
         g_autofree char *name = k == -2
             ? g_strdup_printf("%s.new", s->log) : gen_name(s, k);
 
-        planted += k != -1 && symlink(target, name) == 0;
+        planted_before += k != -1 && symlink(target, name) == 0;
     }
     qts = start_flood("QTEST_QEMU_BINARY", console, flood, "s1", lines, "");
     /* ... and between rotations, wherever a name is free. */
@@ -405,14 +405,17 @@ static void test_symlinks_planted(void)
             g_autofree char *name = k == -2
                 ? g_strdup_printf("%s.new", s->log) : gen_name(s, k);
 
-            planted += symlink(target, name) == 0;
+            planted_running += symlink(target, name) == 0;
         }
         g_usleep(2 * 1000);
     }
     qtest_quit(qts);
 
-    g_test_message("%d symlinks planted", planted);
-    g_assert_cmpint(planted, >=, 5);
+    g_test_message("%d symlinks planted before start, %d while the guest "
+                   "wrote", planted_before, planted_running);
+    g_assert_cmpint(planted_before, ==, 5);
+    /* Rotation met symlinks it had not seen at start, again and again. */
+    g_assert_cmpint(planted_running, >=, 10);
     g_assert_cmpstr(slurp(target), ==, "precious\n");
     kept = kept_stream(s, 3);
     assert_flood_run(kept, "s1", lines, false);
@@ -531,6 +534,7 @@ typedef struct BadInput {
     const char *chardev;    /* @PATH@, @DIR@ and @LONG@ are replaced */
     const char *message;
     bool unprivileged;      /* run QEMU as an unprivileged user */
+    const char *extra;      /* more options, for root only */
 } BadInput;
 
 static const BadInput bad_inputs[] = {
@@ -552,6 +556,18 @@ static const BadInput bad_inputs[] = {
     { "file,path=@LONG@,rotate=2", "PATH_MAX" },
     { "file,path=/dev/fdset/1,rotate=2", "/dev/fdset/1" },
     { "file,path=@DIR@/ro/console.log,rotate=2", "create and rename", true },
+    /* Options a backend would ignore */
+    { "null,rotate=2", "rotate is an option of the file backend, not of "
+      "'null'" },
+    { "pty,rotate=3,rotate-size=1M", "not of 'pty'" },
+    { "socket,path=@DIR@/sock,server=on,wait=off,rotate-size=1M",
+      "rotate-size is an option of the file backend, not of 'socket'" },
+    /* A directory that the user of -run-with user= may not write */
+    { "file,path=@DIR@/ro/console.log,rotate=2",
+      "-run-with user=nobody may not", false, "-run-with user=nobody" },
+    { "pty,logfile=@DIR@/ro/console.log,logrotate=2", "logrotate needs to "
+      "create and rename files in '@DIR@/ro', which -run-with user=nobody "
+      "may not", false, "-run-with user=nobody" },
 };
 
 static char *replace_all(const char *text, const char *token,
@@ -599,26 +615,45 @@ static void test_bad_input_cli(void)
         const char *unprivileged =
             bad_inputs[i].unprivileged && geteuid() == 0
             ? "setpriv --reuid=65534 --regid=65534 --clear-groups " : "";
+        g_autofree char *want = replace_all(bad_inputs[i].message, "@DIR@",
+                                            s->dir);
+        /* Accepted by mistake, QEMU would run until killed. */
         g_autofree char *cmd = g_strdup_printf(
-            "exec %s%s -M none -nodefaults -display none "
-            "-chardev %s,id=bad >/dev/null 2>%s",
-            unprivileged, getenv("QTEST_QEMU_BINARY"), chardev, errors);
+            "exec timeout -s KILL 60 %s%s -M none -nodefaults -display none "
+            "-chardev %s,id=bad %s >/dev/null 2>%s",
+            unprivileged, getenv("QTEST_QEMU_BINARY"), chardev,
+            bad_inputs[i].extra ? bad_inputs[i].extra : "", errors);
         g_autofree char *message = NULL;
         int status;
 
+        if (bad_inputs[i].extra && geteuid() != 0) {
+            g_test_message("-chardev %s %s: needs root", chardev,
+                           bad_inputs[i].extra);
+            continue;
+        }
         status = wait_status(spawn_shell(cmd));
         message = slurp(errors);
         g_test_message("-chardev %.60s: %.300s", chardev, message);
         g_assert(WIFEXITED(status));
         g_assert_cmpint(WEXITSTATUS(status), ==, 1);
-        if (!strstr(message, bad_inputs[i].message)) {
-            g_error("'%s' lacks '%s'", message, bad_inputs[i].message);
+        if (!strstr(message, want)) {
+            g_error("'%s' lacks '%s'", message, want);
         }
         g_assert_cmpstr(slurp(s->log), ==, "current\n");
         g_assert_cmpstr(slurp(g0), ==, "previous\n");
         g_assert_cmpstr(slurp(ro_log), ==, "read-only dir\n");
         g_assert(g_file_test(g1, G_FILE_TEST_IS_DIR));
     }
+}
+
+static void assert_unexpected_member(QDict *error)
+{
+    const char *desc = qdict_get_str(error, "desc");
+
+    g_test_message("a backend without rotate: %s", desc);
+    g_assert_nonnull(strstr(desc, "rotate"));
+    g_assert_nonnull(strstr(desc, "unexpected"));
+    qobject_unref(error);
 }
 
 /* The same through QMP chardev-add, and the runtime commands' errors. */
@@ -675,6 +710,13 @@ static void test_bad_input_qmp(void)
         g_assert_nonnull(strstr(qdict_get_str(error, "desc"), "missing"));
         qobject_unref(error);
     }
+    /* Members a backend does not have: chardev-add and chardev-change */
+    assert_unexpected_member(qtest_qmp_assert_failure_ref(qts,
+        "{'execute': 'chardev-add', 'arguments': {'id': 'bad',"
+        " 'backend': {'type': 'null', 'data': {'rotate': 2}}}}"));
+    assert_unexpected_member(qtest_qmp_assert_failure_ref(qts,
+        "{'execute': 'chardev-change', 'arguments': {'id': 'null',"
+        " 'backend': {'type': 'pty', 'data': {'rotate-size': 8192}}}}"));
     qobject_unref(qtest_qmp_assert_failure_ref(qts,
         "{'execute': 'chardev-rotate', 'arguments': {'id': 'nosuch'}}"));
     qobject_unref(qtest_qmp_assert_failure_ref(qts,
