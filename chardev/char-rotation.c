@@ -14,6 +14,8 @@
 #include "qemu/error-report.h"
 #include "qemu/main-loop.h"
 #include "qemu/option.h"
+#include "qemu/queue.h"
+#include "qemu/lockable.h"
 #include "io/channel.h"
 #include "system/runstate.h"
 #include "chardev/char-rotation.h"
@@ -89,39 +91,6 @@ static void output_file_options(ChardevFile *file, RotatingFileOptions *opts)
     };
 }
 
-/*
- * QEMU checks the files as the user it runs as now; with -run-with user=
- * it writes them as another user after start-up.  Rotation needs that
- * user to create and rename files in PATH's directory: check it now
- * rather than start in a state where every rotation fails.
- */
-static bool check_runas_user(const RotatingFileOptions *opts, Error **errp)
-{
-#ifndef _WIN32
-    g_autofree char *dir = NULL;
-    g_autofree char *user = NULL;
-    int err;
-
-    if (!opts->generations) {
-        return true;
-    }
-    dir = g_path_get_dirname(opts->path);
-    err = os_runas_access(dir, W_OK | X_OK, &user);
-    if (err) {
-        error_setg_errno(errp, err, "%s needs to create and rename files "
-                         "in '%s', which -run-with user=%s may not",
-                         opts->generations_opt, dir, user);
-        return false;
-    }
-#endif
-    return true;
-}
-
-static bool check_file(const RotatingFileOptions *opts, Error **errp)
-{
-    return rotating_file_check(opts, errp) && check_runas_user(opts, errp);
-}
-
 bool qemu_chr_check_rotation(ChardevBackend *backend, Error **errp)
 {
     /* Any ChardevCommon member would work */
@@ -133,7 +102,7 @@ bool qemu_chr_check_rotation(ChardevBackend *backend, Error **errp)
     }
     if (common->logfile) {
         logfile_options(common, &opts);
-        if (!check_file(&opts, errp)) {
+        if (!rotating_file_check(&opts, errp)) {
             return false;
         }
     } else if (common->has_logrotate || common->has_logrotate_size) {
@@ -143,7 +112,7 @@ bool qemu_chr_check_rotation(ChardevBackend *backend, Error **errp)
     }
     if (backend->type == CHARDEV_BACKEND_KIND_FILE) {
         output_file_options(backend->u.file.data, &opts);
-        return check_file(&opts, errp);
+        return rotating_file_check(&opts, errp);
     }
     return true;
 }
@@ -185,28 +154,64 @@ static Chardev *chardev_with_files(Chardev *chr)
     return chr;
 }
 
-typedef struct RotatedEvent {
-    Chardev *chr;
+/*
+ * What chardev files tell: rotations, announced with CHARDEV_ROTATED, and
+ * failures, warned about.  Both happen with chr_write_lock held, maybe in
+ * a vCPU thread; they are reported from the main loop, in order, where a
+ * monitor writing to this very chardev can't deadlock (and the monitor
+ * rate-limits the event).
+ */
+typedef struct FileNews {
+    Chardev *chr;               /* referenced */
     char *path;
     ChardevRotateReason reason;
-} RotatedEvent;
+    char *failure;              /* a failure, not a rotation */
+    QSIMPLEQ_ENTRY(FileNews) next;
+} FileNews;
 
-static void emit_rotated_event(void *opaque)
+static QemuMutex news_lock;
+static QSIMPLEQ_HEAD(, FileNews) news = QSIMPLEQ_HEAD_INITIALIZER(news);
+
+static void __attribute__((__constructor__)) file_news_init(void)
 {
-    RotatedEvent *event = opaque;
-
-    qapi_event_send_chardev_rotated(user_visible_id(event->chr), event->path,
-                                    event->reason);
-    object_unref(OBJECT(event->chr));
-    g_free(event->path);
-    g_free(event);
+    qemu_mutex_init(&news_lock);
 }
 
-/*
- * Called with chr_write_lock held, maybe by a vCPU thread; the event is
- * sent from the main loop so a monitor on this very chardev can't deadlock
- * (and the monitor rate-limits it).
- */
+static void report_news(void *unused)
+{
+    QSIMPLEQ_HEAD(, FileNews) todo = QSIMPLEQ_HEAD_INITIALIZER(todo);
+    FileNews *n;
+
+    WITH_QEMU_LOCK_GUARD(&news_lock) {
+        QSIMPLEQ_CONCAT(&todo, &news);
+    }
+    while ((n = QSIMPLEQ_FIRST(&todo))) {
+        QSIMPLEQ_REMOVE_HEAD(&todo, next);
+        if (n->failure) {
+            warn_report("%s", n->failure);
+        } else if (OBJECT(n->chr)->parent) {
+            /* (A chardev whose creation failed never had an ID.) */
+            qapi_event_send_chardev_rotated(user_visible_id(n->chr), n->path,
+                                            n->reason);
+        }
+        object_unref(OBJECT(n->chr));
+        g_free(n->path);
+        g_free(n->failure);
+        g_free(n);
+    }
+}
+
+static void tell(FileNews *n)
+{
+    WITH_QEMU_LOCK_GUARD(&news_lock) {
+        if (QSIMPLEQ_EMPTY(&news)) {
+            aio_bh_schedule_oneshot(qemu_get_aio_context(), report_news,
+                                    NULL);
+        }
+        QSIMPLEQ_INSERT_TAIL(&news, n, next);
+    }
+}
+
 static void notify_rotated(void *opaque, const char *path,
                            RotatingFileReason reason)
 {
@@ -215,30 +220,21 @@ static void notify_rotated(void *opaque, const char *path,
         [ROTATING_FILE_REASON_SIZE] = CHARDEV_ROTATE_REASON_SIZE,
         [ROTATING_FILE_REASON_COMMAND] = CHARDEV_ROTATE_REASON_COMMAND,
     };
-    RotatedEvent *event = g_new(RotatedEvent, 1);
+    FileNews *n = g_new0(FileNews, 1);
 
-    event->chr = CHARDEV(object_ref(opaque));
-    event->path = g_strdup(path);
-    event->reason = reasons[reason];
-    aio_bh_schedule_oneshot(qemu_get_aio_context(), emit_rotated_event, event);
+    n->chr = CHARDEV(object_ref(opaque));
+    n->path = g_strdup(path);
+    n->reason = reasons[reason];
+    tell(n);
 }
 
-static void report_failure(void *opaque)
-{
-    char *message = opaque;
-
-    warn_report("%s", message);
-    g_free(message);
-}
-
-/*
- * Also called with chr_write_lock held: a warning printed from here could
- * go to a monitor writing to this very chardev.
- */
 static void notify_failed(void *opaque, const char *message)
 {
-    aio_bh_schedule_oneshot(qemu_get_aio_context(), report_failure,
-                            g_strdup(message));
+    FileNews *n = g_new0(FileNews, 1);
+
+    n->chr = CHARDEV(object_ref(opaque));
+    n->failure = g_strdup(message);
+    tell(n);
 }
 
 static const RotatingFileOps chardev_file_ops = {

@@ -9,6 +9,14 @@
 #include "qemu/osdep.h"
 #include "qapi/error.h"
 #include "chardev/rotating-file.h"
+#ifndef _WIN32
+#include "system/os-posix.h"
+#endif
+
+/* Windows hosts have no rotation, hence no symlinks to move aside. */
+#ifndef O_NOFOLLOW
+#define O_NOFOLLOW 0
+#endif
 
 /* After a failed rotation, write on to the current file this long. */
 #define ROTATE_RETRY_US         (1 * G_USEC_PER_SEC)
@@ -44,6 +52,11 @@ struct RotatingFile {
     void *opaque;
 };
 
+static bool is_fdset_path(const char *path)
+{
+    return g_str_has_prefix(path, "/dev/fdset/");
+}
+
 static void rotating_file_failed(RotatingFile *rf, const char *fmt, ...)
     G_GNUC_PRINTF(2, 3);
 
@@ -73,11 +86,6 @@ static void rotating_file_failed(RotatingFile *rf, const char *fmt, ...)
 }
 
 #ifndef _WIN32
-static bool is_fdset_path(const char *path)
-{
-    return g_str_has_prefix(path, "/dev/fdset/");
-}
-
 /*
  * O_PATH opens a directory for *at() calls without needing permission to
  * read it, and without opening anything that could react to being opened.
@@ -143,6 +151,44 @@ static bool check_rotation_target(const RotatingFileOptions *opts,
     return false;
 }
 
+/*
+ * QEMU opens its files as the user it starts as; with -run-with user= it
+ * rotates them as another user.  Rotation needs that user to create and
+ * rename files in PATH's directory: check it now rather than start in a
+ * state where every rotation fails.
+ */
+static bool check_runas_user(const RotatingFileOptions *opts, int dir_fd,
+                             Error **errp)
+{
+    g_autofree char *dir = g_path_get_dirname(opts->path);
+    g_autofree char *user = NULL;
+    struct stat st;
+    uid_t uid;
+    int err;
+
+    err = os_runas_access(dir_fd, W_OK | X_OK, &uid, &user);
+    if (err) {
+        error_setg_errno(errp, err, "%s needs to create and rename files "
+                         "in '%s', which -run-with user=%s may not",
+                         opts->generations_opt, dir, user);
+        return false;
+    }
+    /*
+     * In a sticky directory, only a file's owner renames it, and QEMU
+     * creates PATH before it becomes that user.
+     */
+    if (user && uid && fstat(dir_fd, &st) == 0 && (st.st_mode & S_ISVTX) &&
+        st.st_uid != uid) {
+        error_setg(errp, "%s needs to rename files in '%s', which "
+                   "-run-with user=%s may not: the directory is sticky "
+                   "(mode %04o) and not that user's",
+                   opts->generations_opt, dir, user,
+                   (unsigned)(st.st_mode & 07777));
+        return false;
+    }
+    return true;
+}
+
 /* The checks that need PATH's directory, opened as @dir_fd. */
 static bool check_in_dir(const RotatingFileOptions *opts, int dir_fd,
                          Error **errp)
@@ -157,6 +203,9 @@ static bool check_in_dir(const RotatingFileOptions *opts, int dir_fd,
 
         error_setg_errno(errp, errno, "%s needs to create and rename files "
                          "in '%s'", gen_opt, dir);
+        return false;
+    }
+    if (!check_runas_user(opts, dir_fd, errp)) {
         return false;
     }
     if (!check_rotation_target(opts, dir_fd, base, true, errp) ||
@@ -250,6 +299,23 @@ bool rotating_file_check(const RotatingFileOptions *opts, Error **errp)
         ok = check_in_dir(opts, dir_fd, errp);
         close(dir_fd);
         return ok;
+    }
+    if (!is_fdset_path(opts->path)) {
+        /*
+         * A plain file fails to open, as QEMU always said, without a
+         * directory; say it before another file of the chardev rotates.
+         */
+        g_autofree char *dir = g_path_get_dirname(opts->path);
+        struct stat st;
+
+        if (stat(dir, &st) < 0) {
+            error_setg_file_open(errp, errno, opts->path);
+            return false;
+        }
+        if (!S_ISDIR(st.st_mode)) {
+            error_setg_file_open(errp, ENOTDIR, opts->path);
+            return false;
+        }
     }
 #endif
     return true;
@@ -511,7 +577,10 @@ RotatingFile *rotating_file_open(const RotatingFileOptions *opts,
     rf->fd = -1;
     rf->dir_fd = -1;
     rf->at_line_start = true;
-    rf->path = g_strdup(opts->path);
+    /* Messages and events name the file, wherever QEMU goes later. */
+    rf->path = is_fdset_path(opts->path) ? g_strdup(opts->path)
+                                         : g_canonicalize_filename(opts->path,
+                                                                   NULL);
     rf->generations = opts->generations;
     rf->max_size = opts->max_size;
     rf->generations_opt = opts->generations_opt;
@@ -546,10 +615,17 @@ RotatingFile *rotating_file_open(const RotatingFileOptions *opts,
     } else if (opts->append || opts->take_over || !path_has_data(rf)) {
         fd = open_path(rf, flags | O_APPEND | O_NOFOLLOW, 0666, NULL, errp);
     } else {
-        if (!rotating_file_shift(rf, ROTATING_FILE_REASON_START, errp)) {
-            return NULL;
+        Error *err = NULL;
+
+        if (rotating_file_shift(rf, ROTATING_FILE_REASON_START, &err)) {
+            return g_steal_pointer(&rf);
         }
-        return g_steal_pointer(&rf);
+        /* As at runtime: keep the guest's output, in the current file. */
+        rotating_file_failed(rf, "%s: %s; appending to '%s'",
+                             rf->generations_opt, error_get_pretty(err),
+                             rf->path);
+        error_free(err);
+        fd = open_path(rf, flags | O_APPEND | O_NOFOLLOW, 0666, NULL, errp);
     }
     if (fd < 0 || !use_fd(rf, fd, errp)) {
         return NULL;

@@ -16,7 +16,7 @@ BUILD_PKGS="libglib2.0-dev libpixman-1-dev libslirp-dev libfdt-dev zlib1g-dev
  bison flex"
 BACKPORTS_PKGS="meson python3-pycotap"
 RUN_PKGS="seabios qemu-system-data busybox-static cpio"
-TEST_PKGS="socat logrotate clang libclang-rt-14-dev"
+TEST_PKGS="socat logrotate clang libclang-rt-14-dev gcc-mingw-w64-x86-64-win32"
 BENCH_PKGS="apache2-utils daemontools s6 gnuplot-nox"
 ALL_PKGS="$BUILD_PKGS $RUN_PKGS $TEST_PKGS $BENCH_PKGS"
 MIN_MESON=1.5.0

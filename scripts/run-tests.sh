@@ -36,6 +36,11 @@ fuzz_tap=$BUILD/fuzz/short.tap
 rm -f "$fuzz_tap"
 "$TOP/scripts/fuzz.sh" "${FUZZ_SECONDS:-60}" --tap "$fuzz_tap" || status=1
 
+# The writer compiled for Windows, as far as this machine can show it.
+windows_tap=$BUILD/check-windows.tap
+rm -f "$windows_tap"
+"$TOP/scripts/check-windows.sh" --tap "$windows_tap" || status=1
+
 /usr/bin/python3 "$TOP/scripts/count-tap.py" "$OBJ/meson-logs/testlog.json" \
-    "$fuzz_tap" || status=1
+    "$fuzz_tap" "$windows_tap" || status=1
 exit $status

@@ -191,8 +191,11 @@ static void test_daemonize_relative(void)
         "-display none -daemonize -pidfile %s/qemu.pid "
         "-qmp unix:%s,server=on,wait=off", s->dir, sock);
     g_autofree char *args = guest_args(serial, "bootid=d1 mode=tick", extra);
+    /* The binary's path may be relative to the directory we leave. */
+    g_autofree char *binary = g_canonicalize_filename(
+        getenv("QTEST_QEMU_BINARY"), NULL);
     g_autofree char *cmd = g_strdup_printf("cd '%s' && exec %s %s", s->dir,
-                                           getenv("QTEST_QEMU_BINARY"), args);
+                                           binary, args);
     Daemon d = { .pidfile = g_strdup_printf("%s/qemu.pid", s->dir),
                  .qmp = -1 };
     bool strays;
@@ -255,7 +258,8 @@ static void test_run_with_chroot_user(void)
     g_assert_cmpint(mkdir(jail, 0755), ==, 0);
     g_assert_cmpint(mkdir(logs, 0755), ==, 0);
     g_assert_cmpint(chown(logs, NOBODY_ID, NOBODY_ID), ==, 0);
-    g_assert_cmpint(chmod(s->dir, 0755), ==, 0);
+    /* The user needs no access to the directories above the logs. */
+    g_assert_cmpint(chmod(s->dir, 0700), ==, 0);
     /* libqtest's sockets are created before QEMU drops privileges. */
     old_umask = umask(0);
     qts = start_flood("QTEST_QEMU_BINARY", console, flood, "c1", lines, more);
@@ -364,6 +368,47 @@ static void test_event_rate_limited(void)
     g_assert_cmpint(closest, >=, 900 * 1000);
 }
 
+/*
+ * 5. The rate limit is per file: the output file's and the logfile's
+ * events of one chardev do not replace each other.  Two chardev-rotate
+ * within half a second rotate both files twice: four events, two of
+ * them delayed.
+ */
+static void test_events_per_file(void)
+{
+    g_autoptr(Scratch) s = scratch_new();
+    g_autofree char *logfile = g_build_filename(s->dir, "log.log", NULL);
+    g_autofree char *serial = g_strdup_printf(
+        "file,path=%s,rotate=2,logfile=%s,logrotate=2", s->log, logfile);
+    QTestState *qts = start_guest("QTEST_QEMU_BINARY", serial,
+                                  "bootid=e1 mode=tick", "");
+    int out_events = 0, log_events = 0;
+    QDict *event;
+
+    wait_for(s->log, "tick 2");
+    qtest_qmp_assert_success(qts, "{'execute': 'chardev-rotate',"
+                             " 'arguments': {'id': 'serial0'}}");
+    wait_for(s->log, "tick");
+    qtest_qmp_assert_success(qts, "{'execute': 'chardev-rotate',"
+                             " 'arguments': {'id': 'serial0'}}");
+    /* Delayed events come within a second. */
+    g_usleep(1500 * 1000);
+    qobject_unref(qtest_qmp(qts, "{'execute': 'query-status'}"));
+    while ((event = qtest_qmp_event_ref(qts, "CHARDEV_ROTATED"))) {
+        const char *path = qdict_get_str(qdict_get_qdict(event, "data"),
+                                         "path");
+
+        out_events += !strcmp(path, s->log);
+        log_events += !strcmp(path, logfile);
+        qobject_unref(event);
+    }
+    qtest_quit(qts);
+    g_test_message("events: %d for the output file, %d for the logfile",
+                   out_events, log_events);
+    g_assert_cmpint(out_events, ==, 2);
+    g_assert_cmpint(log_events, ==, 2);
+}
+
 #define IMMUTABLE_OK 1
 static int set_immutable(const char *path, bool on)
 {
@@ -384,7 +429,7 @@ static int set_immutable(const char *path, bool on)
 }
 
 /*
- * 5. A rename that keeps failing while the guest writes: PATH.1 made
+ * 6. A rename that keeps failing while the guest writes: PATH.1 made
  * immutable (chattr +i) with rotate=4,rotate-size=8K.  The retries, one a
  * second, delete nothing more than the first attempt did (the oldest
  * generation, as a successful rotation would); when the obstacle goes,
@@ -494,7 +539,7 @@ static bool qmp_answers(int fd, const char *fmt, ...)
 }
 
 /*
- * 6. The human monitor shares the failing file (mux=on, commands read
+ * 7. The human monitor shares the failing file (mux=on, commands read
  * from input-path): its output needs a rotation that fails, and the
  * failure must not be reported back into that output, which would
  * deadlock QEMU's main loop.
@@ -573,6 +618,8 @@ int main(int argc, char **argv)
                    test_mux_with_monitor);
     qtest_add_func("console-log/deploy/event-rate-limited",
                    test_event_rate_limited);
+    qtest_add_func("console-log/deploy/events-per-file",
+                   test_events_per_file);
     qtest_add_func("console-log/deploy/rename-keeps-failing",
                    test_rename_keeps_failing);
     qtest_add_func("console-log/deploy/hmp-on-failing-file",

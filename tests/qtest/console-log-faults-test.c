@@ -556,6 +556,10 @@ static const BadInput bad_inputs[] = {
     { "file,path=@LONG@,rotate=2", "PATH_MAX" },
     { "file,path=/dev/fdset/1,rotate=2", "/dev/fdset/1" },
     { "file,path=@DIR@/ro/console.log,rotate=2", "create and rename", true },
+    /* A sticky directory not the user's: QEMU's own files stay QEMU's */
+    { "file,path=@DIR@/sticky/console.log,rotate=2",
+      "the directory is sticky (mode 1777)", false,
+      "-run-with user=nobody" },
     /* Options a backend would ignore */
     { "null,rotate=2", "rotate is an option of the file backend, not of "
       "'null'" },
@@ -587,6 +591,7 @@ static void test_bad_input_cli(void)
     g_autofree char *link = g_build_filename(s->dir, "link", NULL);
     g_autofree char *ro = g_build_filename(s->dir, "ro", NULL);
     g_autofree char *ro_log = g_build_filename(ro, "console.log", NULL);
+    g_autofree char *sticky = g_build_filename(s->dir, "sticky", NULL);
     g_autofree char *errors = g_build_filename(s->dir, "stderr", NULL);
     g_autoptr(GString) long_path = g_string_new(s->dir);
     int i;
@@ -601,6 +606,8 @@ static void test_bad_input_cli(void)
     g_assert_cmpint(mkdir(dir, 0755), ==, 0);
     g_assert_cmpint(symlink(s->log, link), ==, 0);
     g_assert_cmpint(mkdir(ro, 0555), ==, 0);
+    g_assert_cmpint(mkdir(sticky, 0755), ==, 0);
+    g_assert_cmpint(chmod(sticky, 01777), ==, 0);
     g_assert(g_file_set_contents(ro_log, "read-only dir\n", -1, NULL));
     g_assert_cmpint(chmod(ro_log, 0666), ==, 0);
 
@@ -709,6 +716,28 @@ static void test_bad_input_qmp(void)
 
         g_assert_nonnull(strstr(qdict_get_str(error, "desc"), "missing"));
         qobject_unref(error);
+    }
+    /*
+     * A chardev-add that fails for its output file (a missing
+     * directory) leaves its rotating logfile as it was.
+     */
+    {
+        g_autofree char *logfile = g_build_filename(s->dir, "add.log",
+                                                    NULL);
+        g_autofree char *logfile0 = g_strdup_printf("%s.0", logfile);
+        QDict *error;
+
+        g_assert(g_file_set_contents(logfile, "kept\n", -1, NULL));
+        error = qtest_qmp_assert_failure_ref(qts,
+            "{'execute': 'chardev-add', 'arguments': {'id': 'bad',"
+            " 'backend': {'type': 'file', 'data': {'out': %s,"
+            " 'logfile': %s, 'logrotate': 2}}}}", missing, logfile);
+        g_test_message("missing output directory: %s",
+                       qdict_get_str(error, "desc"));
+        g_assert_nonnull(strstr(qdict_get_str(error, "desc"), missing));
+        qobject_unref(error);
+        g_assert_cmpstr(slurp(logfile), ==, "kept\n");
+        g_assert_false(g_file_test(logfile0, G_FILE_TEST_EXISTS));
     }
     /* Members a backend does not have: chardev-add and chardev-change */
     assert_unexpected_member(qtest_qmp_assert_failure_ref(qts,

@@ -821,10 +821,13 @@ static void test_dir_cwd_changed(void)
 
     g_assert_cmpint(chdir(d->dir), ==, 0);
     opts.path = "console.log";
-    rf = rotating_file_open(&opts, NULL, NULL, &error_abort);
+    memset(notified, 0, sizeof(notified));
+    /* count_notify() checks that events name the absolute path. */
+    rf = rotating_file_open(&opts, &count_ops, d, &error_abort);
     write_str(rf, "before chdir\n");
     g_assert_cmpint(chdir(elsewhere->dir), ==, 0);
     g_assert(rotating_file_rotate(rf, &error_abort));
+    g_assert_cmpint(notified[ROTATING_FILE_REASON_COMMAND], ==, 1);
     write_str(rf, "after chdir\n");
     g_assert(rotating_file_reopen(rf, &error_abort));
     write_str(rf, "after reopen\n");
@@ -999,6 +1002,37 @@ static bool set_immutable(const char *path, bool on)
 }
 
 /*
+ * A rotation at start that fails (an immutable PATH.0) does not keep the
+ * writer from starting: it appends to PATH and reports the failure.
+ */
+static void test_fault_start_rotation(void)
+{
+    g_autoptr(Dir) d = dir_new();
+    g_autofree char *g0 = gen(d, 0);
+    RotatingFileOptions opts = options(d, false, 2, 0);
+    RotatingFile *rf;
+
+    put(d->path, "boot 2\n");
+    put(g0, "boot 1\n");
+    if (!set_immutable(g0, true)) {
+        g_test_skip("cannot make a file immutable here (needs root and "
+                    "a file system with the attribute)");
+        return;
+    }
+    failures = 0;
+    rf = rotating_file_open(&opts, &failure_ops, NULL, &error_abort);
+    write_str(rf, "boot 3\n");
+    rotating_file_close(rf);
+    g_assert(set_immutable(g0, false));
+    g_assert_cmpint(failures, ==, 1);
+    g_assert_nonnull(strstr(last_failure, "rotate"));
+    g_assert_nonnull(strstr(last_failure, "appending to"));
+    g_clear_pointer(&last_failure, g_free);
+    assert_file(d->path, "boot 2\nboot 3\n");
+    assert_gen(d, 0, "boot 1\n");
+}
+
+/*
  * A rename that keeps failing (PATH.1 immutable, as chattr +i makes it):
  * however often the rotation is retried, it deletes no more than one
  * successful rotation would, the oldest generation; once the obstacle is
@@ -1107,6 +1141,8 @@ int main(int argc, char **argv)
 #ifdef CONFIG_LINUX
     g_test_add_func("/rotating-file/fault/rename-keeps-failing",
                     test_fault_rename_keeps_failing);
+    g_test_add_func("/rotating-file/fault/start-rotation",
+                    test_fault_start_rotation);
 #endif
 
     return g_test_run();

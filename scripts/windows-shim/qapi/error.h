@@ -1,0 +1,1 @@
+/* Declared in qemu/osdep.h of the shim */
