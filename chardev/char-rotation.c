@@ -73,6 +73,7 @@ static void logfile_options(ChardevCommon *common, RotatingFileOptions *opts)
         .generations = common->has_logrotate ? common->logrotate : 0,
         .max_size = common->has_logrotate_size ? common->logrotate_size : 0,
         .take_over = qemu_chr_taking_over(),
+        .path_opt = "logfile",
         .generations_opt = "logrotate",
         .max_size_opt = "logrotate-size",
     };
@@ -86,6 +87,7 @@ static void output_file_options(ChardevFile *file, RotatingFileOptions *opts)
         .generations = file->has_rotate ? file->rotate : 0,
         .max_size = file->has_rotate_size ? file->rotate_size : 0,
         .take_over = qemu_chr_taking_over(),
+        .path_opt = "path",
         .generations_opt = "rotate",
         .max_size_opt = "rotate-size",
     };

@@ -259,8 +259,12 @@ static bool check_values(const RotatingFileOptions *opts, Error **errp)
     return false;
 #else
     if (is_fdset_path(opts->path)) {
+        /* Management applications pass descriptors: say what works. */
         error_setg(errp, "%s cannot be used with '%s': a file descriptor "
-                   "set cannot be renamed", gen_opt, opts->path);
+                   "cannot be renamed; give QEMU the file's path instead "
+                   "(with libvirt: -set chardev.ID.%s=PATH, see QEMU's "
+                   "documentation on keeping guest console logs)", gen_opt,
+                   opts->path, opts->path_opt);
         return false;
     }
     /* The longest names rotation uses: PATH.new and PATH.(N-1) */

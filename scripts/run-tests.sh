@@ -36,11 +36,19 @@ fuzz_tap=$BUILD/fuzz/short.tap
 rm -f "$fuzz_tap"
 "$TOP/scripts/fuzz.sh" "${FUZZ_SECONDS:-60}" --tap "$fuzz_tap" || status=1
 
+# libvirt running the patched QEMU: the recipes of the documentation.
+libvirt_tap=$BUILD/libvirt.tap
+note "running the libvirt test"
+/usr/bin/python3 "$TOP/tests/libvirt/libvirt-test.py" \
+    "$OBJ/qemu-system-x86_64" "$BUILD/guest" \
+    "$SRC/docs/system/console-logs.rst" > "$libvirt_tap" || status=1
+grep -E '^(not )?ok' "$libvirt_tap" || true
+
 # The writer compiled for Windows, as far as this machine can show it.
 windows_tap=$BUILD/check-windows.tap
 rm -f "$windows_tap"
 "$TOP/scripts/check-windows.sh" --tap "$windows_tap" || status=1
 
 /usr/bin/python3 "$TOP/scripts/count-tap.py" "$OBJ/meson-logs/testlog.json" \
-    "$fuzz_tap" "$windows_tap" || status=1
+    "$fuzz_tap" "$windows_tap" "$libvirt_tap" || status=1
 exit $status

@@ -65,7 +65,8 @@ typedef struct RotatingFileOptions {
      * migration on shared storage): append to it, never rotate at start.
      */
     bool take_over;
-    /* Option names for error messages, e.g. "logrotate" */
+    /* Option names for error messages, e.g. "logfile", "logrotate" */
+    const char *path_opt;
     const char *generations_opt;
     const char *max_size_opt;
 } RotatingFileOptions;

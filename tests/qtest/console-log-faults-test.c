@@ -554,7 +554,11 @@ static const BadInput bad_inputs[] = {
     { "file,path=@PATH@,rotate=3", "console.log.1' is a directory" },
     { "file,path=@DIR@/link,rotate=2", "symbolic link" },
     { "file,path=@LONG@,rotate=2", "PATH_MAX" },
-    { "file,path=/dev/fdset/1,rotate=2", "/dev/fdset/1" },
+    { "file,path=/dev/fdset/1,rotate=2", "rotate cannot be used with "
+      "'/dev/fdset/1': a file descriptor cannot be renamed; give QEMU the "
+      "file's path instead (with libvirt: -set chardev.ID.path=PATH" },
+    { "pty,logfile=/dev/fdset/1,logrotate=2",
+      "(with libvirt: -set chardev.ID.logfile=PATH" },
     { "file,path=@DIR@/ro/console.log,rotate=2", "create and rename", true },
     /* A sticky directory not the user's: QEMU's own files stay QEMU's */
     { "file,path=@DIR@/sticky/console.log,rotate=2",

@@ -188,6 +188,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static const int errs[] = { ENOSPC, EACCES, EIO, EDQUOT };
     RotatingFileOptions opts = {
+        .path_opt = "path",
         .generations_opt = "rotate",
         .max_size_opt = "rotate-size",
     };

@@ -98,6 +98,7 @@ static RotatingFileOptions options(const Dir *d, bool append,
         .append = append,
         .generations = generations,
         .max_size = max_size,
+        .path_opt = "path",
         .generations_opt = "rotate",
         .max_size_opt = "rotate-size",
     };
@@ -681,6 +682,8 @@ static void test_bad_fdset(void)
 
     opts.path = "/dev/fdset/1";
     assert_refused(d, &opts, "rotate", "/dev/fdset/1");
+    /* ... saying what to do instead */
+    assert_refused(d, &opts, "-set chardev.ID.path=PATH", "/dev/fdset/1");
 }
 
 static bool check_unwritable(const Dir *d, RotatingFileOptions *opts)
@@ -731,6 +734,7 @@ static void test_fault_enospc(void)
     RotatingFileOptions opts = {
         .path = "/dev/full",
         .append = true,
+        .path_opt = "path",
         .generations_opt = "rotate",
         .max_size_opt = "rotate-size",
     };
