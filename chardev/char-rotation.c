@@ -13,6 +13,7 @@
 #include "qapi/qapi-events-char.h"
 #include "qemu/error-report.h"
 #include "qemu/main-loop.h"
+#include "qemu-version.h"
 #include "qemu/option.h"
 #include "qemu/queue.h"
 #include "qemu/lockable.h"
@@ -22,22 +23,37 @@
 #include "chardev/char-fe.h"
 #include "chardev-internal.h"
 
-void qemu_chr_parse_rotation(QemuOpts *opts, const char *generations_opt,
-                             const char *max_size_opt,
-                             bool *has_generations, int64_t *generations,
-                             bool *has_max_size, uint64_t *max_size)
+void qemu_chr_parse_logfile_options(QemuOpts *opts, ChardevCommon *common)
 {
-    *has_generations = qemu_opt_get(opts, generations_opt) != NULL;
-    *generations = qemu_opt_get_number(opts, generations_opt, 0);
-    *has_max_size = qemu_opt_get(opts, max_size_opt) != NULL;
-    *max_size = qemu_opt_get_size(opts, max_size_opt, 0);
+    common->has_logrotate = qemu_opt_get(opts, "logrotate") != NULL;
+    common->logrotate = qemu_opt_get_number(opts, "logrotate", 0);
+    common->has_logrotate_size = qemu_opt_get(opts, "logrotate-size") != NULL;
+    common->logrotate_size = qemu_opt_get_size(opts, "logrotate-size", 0);
+    common->has_logtimestamp = qemu_opt_get(opts, "logtimestamp") != NULL;
+    common->logtimestamp = qemu_opt_get_bool(opts, "logtimestamp", false);
+    common->has_logmarker = qemu_opt_get(opts, "logmarker") != NULL;
+    common->logmarker = qemu_opt_get_bool(opts, "logmarker", false);
+}
+
+void qemu_chr_parse_file_options(QemuOpts *opts, ChardevFile *file)
+{
+    file->has_rotate = qemu_opt_get(opts, "rotate") != NULL;
+    file->rotate = qemu_opt_get_number(opts, "rotate", 0);
+    file->has_rotate_size = qemu_opt_get(opts, "rotate-size") != NULL;
+    file->rotate_size = qemu_opt_get_size(opts, "rotate-size", 0);
+    file->has_timestamp = qemu_opt_get(opts, "timestamp") != NULL;
+    file->timestamp = qemu_opt_get_bool(opts, "timestamp", false);
+    file->has_marker = qemu_opt_get(opts, "marker") != NULL;
+    file->marker = qemu_opt_get_bool(opts, "marker", false);
 }
 
 bool qemu_chr_check_unused_rotation(QemuOpts *opts, ChardevBackend *backend,
                                     Error **errp)
 {
     ERRP_GUARD();
-    static const char *const file_only[] = { "rotate", "rotate-size" };
+    static const char *const file_only[] = {
+        "rotate", "rotate-size", "timestamp", "marker"
+    };
     int i;
 
     if (backend->type == CHARDEV_BACKEND_KIND_FILE) {
@@ -47,9 +63,8 @@ bool qemu_chr_check_unused_rotation(QemuOpts *opts, ChardevBackend *backend,
         if (qemu_opt_get(opts, file_only[i])) {
             error_setg(errp, "%s is an option of the file backend, not of "
                        "'%s'", file_only[i], qemu_opt_get(opts, "backend"));
-            error_append_hint(errp, "To keep generations of what any "
-                              "backend writes, use logfile=PATH,"
-                              "logrotate=N.\n");
+            error_append_hint(errp, "For what any backend writes, use "
+                              "logfile=PATH with log%s.\n", file_only[i]);
             return false;
         }
     }
@@ -72,8 +87,10 @@ static void logfile_options(ChardevCommon *common, RotatingFileOptions *opts)
         .append = common->has_logappend && common->logappend,
         .generations = common->has_logrotate ? common->logrotate : 0,
         .max_size = common->has_logrotate_size ? common->logrotate_size : 0,
+        .timestamps = common->has_logtimestamp && common->logtimestamp,
         .take_over = qemu_chr_taking_over(),
         .path_opt = "logfile",
+        .append_opt = "logappend",
         .generations_opt = "logrotate",
         .max_size_opt = "logrotate-size",
     };
@@ -86,8 +103,11 @@ static void output_file_options(ChardevFile *file, RotatingFileOptions *opts)
         .append = file->has_append && file->append,
         .generations = file->has_rotate ? file->rotate : 0,
         .max_size = file->has_rotate_size ? file->rotate_size : 0,
+        .timestamps = file->has_timestamp && file->timestamp,
+        .nonblocking = true,
         .take_over = qemu_chr_taking_over(),
         .path_opt = "path",
+        .append_opt = "append",
         .generations_opt = "rotate",
         .max_size_opt = "rotate-size",
     };
@@ -107,10 +127,17 @@ bool qemu_chr_check_rotation(ChardevBackend *backend, Error **errp)
         if (!rotating_file_check(&opts, errp)) {
             return false;
         }
-    } else if (common->has_logrotate || common->has_logrotate_size) {
-        error_setg(errp, "%s requires logfile",
-                   common->has_logrotate ? "logrotate" : "logrotate-size");
-        return false;
+    } else {
+        const char *needs_logfile =
+            common->has_logrotate ? "logrotate" :
+            common->has_logrotate_size ? "logrotate-size" :
+            common->has_logtimestamp ? "logtimestamp" :
+            common->has_logmarker ? "logmarker" : NULL;
+
+        if (needs_logfile) {
+            error_setg(errp, "%s requires logfile", needs_logfile);
+            return false;
+        }
     }
     if (backend->type == CHARDEV_BACKEND_KIND_FILE) {
         output_file_options(backend->u.file.data, &opts);
@@ -279,12 +306,19 @@ static void reopen_taken_over(void *opaque, bool running, RunState state)
 }
 
 static RotatingFile *open_rotating_file(Chardev *chr,
-                                        const RotatingFileOptions *opts,
-                                        Error **errp)
+                                        RotatingFileOptions *opts,
+                                        bool marker, Error **errp)
 {
     static VMChangeStateEntry *reopen_handler;
-    RotatingFile *rf = rotating_file_open(opts, &chardev_file_ops, chr, errp);
+    g_autofree char *who = NULL;
+    RotatingFile *rf;
 
+    if (marker) {
+        who = g_strdup_printf("QEMU %s, pid %d, chardev %s",
+                              QEMU_FULL_VERSION, (int)getpid(), chr->label);
+        opts->marker = who;
+    }
+    rf = rotating_file_open(opts, &chardev_file_ops, chr, errp);
     if (rf && opts->take_over && opts->generations) {
         TakenOver *t = g_new(TakenOver, 1);
 
@@ -321,7 +355,9 @@ RotatingFile *qemu_chr_open_logfile(Chardev *chr, ChardevCommon *common,
     RotatingFileOptions opts;
 
     logfile_options(common, &opts);
-    return open_rotating_file(chr, &opts, errp);
+    return open_rotating_file(chr, &opts,
+                              common->has_logmarker && common->logmarker,
+                              errp);
 }
 
 RotatingFile *qemu_chr_open_output_file(Chardev *chr, ChardevFile *file,
@@ -330,7 +366,8 @@ RotatingFile *qemu_chr_open_output_file(Chardev *chr, ChardevFile *file,
     RotatingFileOptions opts;
 
     output_file_options(file, &opts);
-    return open_rotating_file(chr, &opts, errp);
+    return open_rotating_file(chr, &opts, file->has_marker && file->marker,
+                              errp);
 }
 
 #ifndef _WIN32

@@ -24,7 +24,9 @@
 #define REPORT_INTERVAL_US      (10 * G_USEC_PER_SEC)
 
 struct RotatingFile {
-    char *path;                 /* as configured: for messages and events */
+    char *path;                 /* absolute: for messages and events */
+    char *given_path;           /* as configured: to open by name */
+    bool nonblocking;
     int generations;
     uint64_t max_size;
     const char *generations_opt;
@@ -43,6 +45,17 @@ struct RotatingFile {
     int fd;
     uint64_t size;              /* bytes in the current file */
     bool at_line_start;         /* the last byte written ended a line */
+
+    /* Time stamps and markers, see RotatingFileOptions */
+    bool timestamps;
+    char *marker;
+    char stamp[ROTATING_FILE_STAMP_LEN + 1];    /* the latest one */
+    time_t stamp_secs;          /* the second it was formatted for */
+    /* The end of a stamp a short write cut, to write before the line */
+    char cut_stamp[ROTATING_FILE_STAMP_LEN];
+    size_t cut_stamp_left;
+    char *joined;               /* stamps and lines, to write in one go */
+    size_t joined_size;
 
     int64_t rotate_retry_at;    /* monotonic time in us; 0: not failing */
     int64_t quiet_until;
@@ -83,6 +96,70 @@ static void rotating_file_failed(RotatingFile *rf, const char *fmt, ...)
     if (rf->ops && rf->ops->failed) {
         rf->ops->failed(rf->opaque, full ? full : msg);
     }
+}
+
+/*
+ * Format the wall-clock time now into rf->stamp: the date and time only
+ * when the second changed, the milliseconds always.
+ */
+static void format_stamp(RotatingFile *rf)
+{
+    int64_t now = g_get_real_time();
+    time_t secs = now / G_USEC_PER_SEC;
+    int ms = now / 1000 % 1000;
+    struct tm tm;
+
+    if (secs != rf->stamp_secs || !rf->stamp[0]) {
+        gmtime_r(&secs, &tm);
+        strftime(rf->stamp, sizeof(rf->stamp), "%Y-%m-%dT%H:%M:%S.", &tm);
+        rf->stamp_secs = secs;
+    }
+    rf->stamp[20] = '0' + ms / 100;
+    rf->stamp[21] = '0' + ms / 10 % 10;
+    rf->stamp[22] = '0' + ms % 10;
+    rf->stamp[23] = 'Z';
+    rf->stamp[24] = ' ';
+    rf->stamp[25] = '\0';
+}
+
+/* Unless the file is empty, or a line just ended, end the line. */
+static void start_new_line(RotatingFile *rf)
+{
+    if (!rf->at_line_start && rf->size &&
+        RETRY_ON_EINTR(write(rf->fd, "\n", 1)) == 1) {
+        rf->size++;
+        rf->at_line_start = true;
+    }
+}
+
+static const char *const marker_reasons[] = {
+    [ROTATING_FILE_REASON_START] = "opened, new generation (start)",
+    [ROTATING_FILE_REASON_SIZE] = "new generation (size)",
+    [ROTATING_FILE_REASON_COMMAND] = "new generation (command)",
+};
+
+/*
+ * QEMU's own line, stamped: what happened to the file and who wrote it.
+ * It starts a line, and the guest's next byte starts another one.
+ */
+static void write_marker(RotatingFile *rf, const char *what)
+{
+    g_autofree char *line = NULL;
+    ssize_t ret;
+
+    if (!rf->marker) {
+        return;
+    }
+    start_new_line(rf);
+    format_stamp(rf);
+    line = g_strdup_printf("%s" ROTATING_FILE_MARKER_PREFIX "%s: %s ====\n",
+                           rf->stamp, rf->marker, what);
+    ret = RETRY_ON_EINTR(write(rf->fd, line, strlen(line)));
+    if (ret > 0) {
+        rf->size += ret;
+        rf->at_line_start = ret == strlen(line);
+    }
+    rf->cut_stamp_left = 0;
 }
 
 #ifndef _WIN32
@@ -262,9 +339,10 @@ static bool check_values(const RotatingFileOptions *opts, Error **errp)
         /* Management applications pass descriptors: say what works. */
         error_setg(errp, "%s cannot be used with '%s': a file descriptor "
                    "cannot be renamed; give QEMU the file's path instead "
-                   "(with libvirt: -set chardev.ID.%s=PATH, see QEMU's "
-                   "documentation on keeping guest console logs)", gen_opt,
-                   opts->path, opts->path_opt);
+                   "(with libvirt: -set chardev.ID.%s=PATH -set "
+                   "chardev.ID.%s=off, see QEMU's documentation on keeping "
+                   "guest console logs)", gen_opt, opts->path,
+                   opts->path_opt, opts->append_opt);
         return false;
     }
     /* The longest names rotation uses: PATH.new and PATH.(N-1) */
@@ -451,6 +529,10 @@ static bool rotating_file_shift(RotatingFile *rf, RotatingFileReason reason,
     if (have_stat) {
         inherit_access(new_fd, &st);
     }
+    if (rf->nonblocking) {
+        /* (Writes to a regular file do not block anyway) */
+        g_unix_set_fd_nonblocking(new_fd, true, NULL);
+    }
 
     gap = first_gap(rf);
     if (gap == oldest) {
@@ -475,8 +557,10 @@ static bool rotating_file_shift(RotatingFile *rf, RotatingFileReason reason,
     }
     rf->fd = new_fd;
     rf->size = 0;
+    rf->cut_stamp_left = 0;
     rf->rotate_retry_at = 0;
     release_in_background(held);
+    write_marker(rf, marker_reasons[reason]);
     if (rf->ops && rf->ops->rotated) {
         rf->ops->rotated(rf->opaque, rf->path, reason);
     }
@@ -512,6 +596,32 @@ static bool path_has_data(RotatingFile *rf)
 #endif
 
 /*
+ * Whether the current file, written by others before, ends with an
+ * incomplete line; only when stamps or markers need to know.
+ */
+static bool ends_mid_line(RotatingFile *rf)
+{
+#ifndef _WIN32
+    char last;
+    int fd;
+    bool mid_line;
+
+    if ((!rf->timestamps && !rf->marker) || !rf->size || rf->dir_fd < 0) {
+        return false;
+    }
+    fd = openat(rf->dir_fd, rf->base, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0) {
+        return false;
+    }
+    mid_line = pread(fd, &last, 1, rf->size - 1) == 1 && last != '\n';
+    close(fd);
+    return mid_line;
+#else
+    return false;
+#endif
+}
+
+/*
  * Open PATH with @flags: in its directory when it has one open, else by
  * its name.  With @inherit (POSIX), a file that this creates gets the
  * access of @inherit instead of the umask's.
@@ -541,7 +651,7 @@ static int open_path(RotatingFile *rf, int flags, mode_t mode,
         return fd;
     }
 #endif
-    return qemu_create(rf->path, flags & ~O_CREAT, mode, errp);
+    return qemu_create(rf->given_path, flags & ~O_CREAT, mode, errp);
 }
 
 /* Make @fd, opened by open_path(), the current file. */
@@ -550,7 +660,7 @@ static bool use_fd(RotatingFile *rf, int fd, Error **errp)
     struct stat st;
 
 #ifndef _WIN32
-    if (!g_unix_set_fd_nonblocking(fd, true, NULL)) {
+    if (rf->nonblocking && !g_unix_set_fd_nonblocking(fd, true, NULL)) {
         error_setg_errno(errp, errno, "cannot make '%s' non-blocking",
                          rf->path);
         qemu_close(fd);
@@ -588,9 +698,13 @@ RotatingFile *rotating_file_open(const RotatingFileOptions *opts,
     rf->generations = opts->generations;
     rf->max_size = opts->max_size;
     rf->generations_opt = opts->generations_opt;
+    rf->timestamps = opts->timestamps;
+    rf->marker = g_strdup(opts->marker);
     rf->ops = ops;
     rf->opaque = opaque;
-    rf->base = g_path_get_basename(rf->path);
+    rf->given_path = g_strdup(opts->path);
+    rf->nonblocking = opts->nonblocking;
+    rf->base = g_path_get_basename(opts->path);
     rf->names = g_new0(char *, rf->generations + 1);
     for (k = 0; k < rf->generations; k++) {
         rf->names[k] = g_strdup_printf("%s.%d", rf->base, k);
@@ -599,23 +713,23 @@ RotatingFile *rotating_file_open(const RotatingFileOptions *opts,
 
 #ifndef _WIN32
     if (rf->generations) {
-        rf->dir_fd = open_dir_of(rf->path, rf->generations_opt, errp);
+        rf->dir_fd = open_dir_of(opts->path, rf->generations_opt, errp);
         if (rf->dir_fd < 0 || !check_in_dir(opts, rf->dir_fd, errp)) {
             return NULL;
         }
-    } else if (!is_fdset_path(rf->path)) {
+    } else if (!is_fdset_path(opts->path)) {
         /*
          * For reopening only: a plain file is opened by its name, as
          * QEMU always did.  Without its directory, reopening uses the name.
          */
-        rf->dir_fd = open_dir_of(rf->path, rf->generations_opt, NULL);
+        rf->dir_fd = open_dir_of(opts->path, rf->generations_opt, NULL);
     }
 #endif
 
     if (!rf->generations) {
         /* A plain file, opened as QEMU always did. */
         flags |= opts->append ? O_APPEND : O_TRUNC;
-        fd = qemu_create(rf->path, flags & ~O_CREAT, 0666, errp);
+        fd = qemu_create(opts->path, flags & ~O_CREAT, 0666, errp);
     } else if (opts->append || opts->take_over || !path_has_data(rf)) {
         fd = open_path(rf, flags | O_APPEND | O_NOFOLLOW, 0666, NULL, errp);
     } else {
@@ -634,6 +748,18 @@ RotatingFile *rotating_file_open(const RotatingFileOptions *opts,
     if (fd < 0 || !use_fd(rf, fd, errp)) {
         return NULL;
     }
+    /*
+     * A new writer starts on a new line; not so a destination of
+     * migration, whose source may still be writing.
+     */
+    if (!opts->take_over) {
+        rf->at_line_start = !ends_mid_line(rf);
+        if (rf->marker) {
+            write_marker(rf, "opened");
+        } else if (rf->timestamps) {
+            start_new_line(rf);
+        }
+    }
     return g_steal_pointer(&rf);
 }
 
@@ -650,40 +776,56 @@ void rotating_file_close(RotatingFile *rf)
     }
     g_strfreev(rf->names);
     g_free(rf->new_name);
+    g_free(rf->marker);
+    g_free(rf->joined);
     g_free(rf->base);
+    g_free(rf->given_path);
     g_free(rf->path);
     g_free(rf);
 }
 
 /*
- * How much of @buf goes to the current file.  Rotate first if the file is
- * full, or if a line would start in it with less room left than
- * ROTATING_FILE_LINE_RESERVE: then no line shorter than that is ever split.
- * Cut the write where a line would start too late, or where the file is
- * full (only lines longer than the reserve get there).  A failed rotation
- * is not retried for a while; meanwhile the file grows beyond the limit
- * rather than lose output.
+ * Before writing at rf->size, @line_start saying whether a line starts
+ * there: rotate first if the file is full, or if a line would start in
+ * it with less room left than ROTATING_FILE_LINE_RESERVE, so that no
+ * line shorter than that is ever split.  Returns whether the size limit
+ * holds for what follows: a failed rotation is not retried for a while,
+ * and meanwhile the file grows beyond the limit rather than lose output.
  */
-static size_t rotating_file_fit(RotatingFile *rf, const char *buf, size_t len)
+static bool rotate_if_due(RotatingFile *rf, bool line_start)
+{
+    Error *err = NULL;
+
+    if (rf->size < rf->max_size &&
+        !(line_start && rf->size > rf->max_size - ROTATING_FILE_LINE_RESERVE)) {
+        return true;
+    }
+    if (rf->rotate_retry_at && g_get_monotonic_time() < rf->rotate_retry_at) {
+        return false;
+    }
+    if (!rotating_file_shift(rf, ROTATING_FILE_REASON_SIZE, &err)) {
+        rotating_file_failed(rf, "%s: %s; writing on to '%s'",
+                             rf->generations_opt, error_get_pretty(err),
+                             rf->path);
+        error_free(err);
+        return false;
+    }
+    return true;
+}
+
+/*
+ * How much of @buf goes to the current file, without stamps: cut where a
+ * line would start too late (see rotate_if_due()), or where the file is
+ * full (only lines longer than the reserve get there).
+ */
+static size_t fit_plain(RotatingFile *rf, const char *buf, size_t len)
 {
     uint64_t last_line_start = rf->max_size - ROTATING_FILE_LINE_RESERVE;
     uint64_t room, late;
     const char *newline;
-    Error *err = NULL;
 
-    if (rf->size >= rf->max_size ||
-        (rf->at_line_start && rf->size > last_line_start)) {
-        if (rf->rotate_retry_at &&
-            g_get_monotonic_time() < rf->rotate_retry_at) {
-            return len;
-        }
-        if (!rotating_file_shift(rf, ROTATING_FILE_REASON_SIZE, &err)) {
-            rotating_file_failed(rf, "%s: %s; writing on to '%s'",
-                                 rf->generations_opt, error_get_pretty(err),
-                                 rf->path);
-            error_free(err);
-            return len;
-        }
+    if (!rotate_if_due(rf, rf->at_line_start)) {
+        return len;
     }
     room = rf->max_size - rf->size;
 
@@ -698,19 +840,176 @@ static size_t rotating_file_fit(RotatingFile *rf, const char *buf, size_t len)
     return MIN(len, room);
 }
 
+/* Pieces of one write: a 4 KiB write of 80-byte lines with their stamps */
+#define MAX_IOV 256
+
+typedef struct Plan {
+    struct iovec iov[MAX_IOV];
+    int n;
+} Plan;
+
+static void plan_add(Plan *p, const void *base, size_t len)
+{
+    p->iov[p->n].iov_base = (void *)base;
+    p->iov[p->n].iov_len = len;
+    p->n++;
+}
+
+static bool is_stamp(RotatingFile *rf, const struct iovec *iov)
+{
+    const char *base = iov->iov_base;
+
+    return (base >= rf->stamp && base < rf->stamp + sizeof(rf->stamp)) ||
+           (base >= rf->cut_stamp && base < rf->cut_stamp +
+                                             sizeof(rf->cut_stamp));
+}
+
+/*
+ * Plan what of @buf goes to the current file with stamps: each line that
+ * starts gets rf->stamp, which counts towards the size limit and is never
+ * separated from its line.  Returns the bytes of @buf planned.
+ */
+static size_t plan_stamped(RotatingFile *rf, Plan *p, const char *buf,
+                           size_t len)
+{
+    /* A stamp that a short write cut is finished before anything else. */
+    bool limited = !rf->max_size || rf->cut_stamp_left ||
+                   rotate_if_due(rf, rf->at_line_start);
+    /* (A rotation may have ended a line with its marker) */
+    bool line_start = rf->at_line_start && !rf->cut_stamp_left;
+    bool stamped = false;
+    uint64_t size = rf->size;
+    size_t pos = 0;
+
+    p->n = 0;
+    if (rf->cut_stamp_left) {
+        plan_add(p, rf->cut_stamp + ROTATING_FILE_STAMP_LEN -
+                    rf->cut_stamp_left, rf->cut_stamp_left);
+        size += rf->cut_stamp_left;
+    }
+    while (pos < len && p->n + 2 <= MAX_IOV) {
+        const char *newline;
+        size_t seg;
+
+        if (line_start) {
+            if (rf->max_size && limited && p->n &&
+                size > rf->max_size - ROTATING_FILE_LINE_RESERVE) {
+                break;          /* rotate before this line */
+            }
+            /* All lines of one write came at the same time */
+            if (!stamped) {
+                format_stamp(rf);
+                stamped = true;
+            }
+            plan_add(p, rf->stamp, ROTATING_FILE_STAMP_LEN);
+            size += ROTATING_FILE_STAMP_LEN;
+        }
+        newline = memchr(buf + pos, '\n', len - pos);
+        seg = newline ? newline - (buf + pos) + 1 : len - pos;
+        if (rf->max_size && limited) {
+            /* Only lines longer than the reserve get to the limit */
+            seg = MIN(seg, size < rf->max_size ? rf->max_size - size : 0);
+            if (!seg) {
+                break;
+            }
+        }
+        plan_add(p, buf + pos, seg);
+        size += seg;
+        pos += seg;
+        line_start = buf[pos - 1] == '\n';
+    }
+    return pos;
+}
+
+/*
+ * The bytes of plan @p in one piece, to write with one write(): for the
+ * kernel, many short pieces of a writev() cost more than copying them.
+ */
+static const char *plan_bytes(RotatingFile *rf, const Plan *p, size_t *len)
+{
+    size_t total = 0;
+    int i;
+
+    if (p->n == 1) {
+        *len = p->iov[0].iov_len;
+        return p->iov[0].iov_base;
+    }
+    for (i = 0; i < p->n; i++) {
+        total += p->iov[i].iov_len;
+    }
+    if (total > rf->joined_size) {
+        rf->joined_size = MAX(total, 2 * rf->joined_size);
+        rf->joined = g_realloc(rf->joined, rf->joined_size);
+    }
+    for (*len = 0, i = 0; i < p->n; i++) {
+        memcpy(rf->joined + *len, p->iov[i].iov_base, p->iov[i].iov_len);
+        *len += p->iov[i].iov_len;
+    }
+    return rf->joined;
+}
+
+/*
+ * Account for @written bytes of plan @p: the file's size, the bytes of
+ * @buf written (returned), where the last line stands, and a stamp that
+ * the write cut, to finish before the line goes on.
+ */
+static size_t account(RotatingFile *rf, const Plan *p, size_t written,
+                      size_t planned_bytes, size_t planned)
+{
+    const struct iovec *last = &p->iov[p->n - 1];
+    size_t done = 0;
+    int i;
+
+    rf->size += written;
+    if (written == planned_bytes) {
+        /* All of it, as almost always: a plan ends with the guest's bytes */
+        rf->cut_stamp_left = 0;
+        rf->at_line_start = ((const char *)last->iov_base)[last->iov_len - 1]
+                            == '\n';
+        return planned;
+    }
+    for (i = 0; i < p->n && written; i++) {
+        size_t part = MIN(written, p->iov[i].iov_len);
+        const char *base = p->iov[i].iov_base;
+
+        written -= part;
+        if (is_stamp(rf, &p->iov[i])) {
+            if (part < p->iov[i].iov_len) {
+                memmove(rf->cut_stamp + ROTATING_FILE_STAMP_LEN -
+                        (p->iov[i].iov_len - part), base + part,
+                        p->iov[i].iov_len - part);
+            }
+            rf->cut_stamp_left = p->iov[i].iov_len - part;
+            rf->at_line_start = false;
+        } else {
+            done += part;
+            rf->at_line_start = base[part - 1] == '\n';
+        }
+    }
+    return done;
+}
+
 ssize_t rotating_file_write(RotatingFile *rf, const void *buf, size_t len)
 {
     const char *data = buf;
     size_t done = 0;
+    Plan plan;
 
     while (done < len) {
-        size_t chunk = len - done;
+        size_t planned, bytes;
+        const char *joined;
         ssize_t ret;
 
-        if (rf->max_size) {
-            chunk = rotating_file_fit(rf, data + done, chunk);
+        if (rf->timestamps) {
+            planned = plan_stamped(rf, &plan, data + done, len - done);
+        } else {
+            planned = rf->max_size ? fit_plain(rf, data + done, len - done)
+                                   : len - done;
+            plan.n = 0;
+            plan_add(&plan, data + done, planned);
         }
-        ret = RETRY_ON_EINTR(write(rf->fd, data + done, chunk));
+        joined = plan_bytes(rf, &plan, &bytes);
+        ret = RETRY_ON_EINTR(write(rf->fd, joined, bytes));
         if (ret < 0) {
             int err = errno;
 
@@ -724,12 +1023,11 @@ ssize_t rotating_file_write(RotatingFile *rf, const void *buf, size_t len)
             }
             break;
         }
-        if (ret == 0) {
+        ret = account(rf, &plan, ret, bytes, planned);
+        done += ret;
+        if (ret < planned) {
             break;
         }
-        done += ret;
-        rf->size += ret;
-        rf->at_line_start = data[done - 1] == '\n';
     }
     return done;
 }
@@ -761,7 +1059,11 @@ bool rotating_file_reopen(RotatingFile *rf, Error **errp)
     /* If PATH was moved away, the new one succeeds the old. */
     have_stat = fstat(rf->fd, &st) == 0 && S_ISREG(st.st_mode);
     fd = open_path(rf, flags, 0666, have_stat ? &st : NULL, errp);
-    return fd >= 0 && use_fd(rf, fd, errp);
+    if (fd < 0 || !use_fd(rf, fd, errp)) {
+        return false;
+    }
+    write_marker(rf, "reopened");
+    return true;
 }
 
 bool rotating_file_has_generations(const RotatingFile *rf)

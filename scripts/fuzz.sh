@@ -31,7 +31,7 @@ if [ ! -x "$bin" ] || [ -n "$(find $sources "$OBJ/libqemuutil.a" -newer "$bin")"
         $sources -o "$bin" \
         "$OBJ"/libqom.a.p/*.o "$OBJ"/libevent-loop-base.a.p/*.o \
         -Wl,--start-group "$OBJ/libqemuutil.a" \
-        -Wl,--wrap=write -Wl,--wrap=open -Wl,--wrap=openat \
+        -Wl,--wrap=write -Wl,--wrap=writev -Wl,--wrap=open -Wl,--wrap=openat \
         -Wl,--wrap=renameat -Wl,--wrap=unlinkat \
         -lrt -lm -pthread $(pkg-config --libs glib-2.0) -Wl,--end-group \
         -Wl,-Map="$out/link.map"

@@ -33,18 +33,15 @@ DECLARE_INSTANCE_CHECKER(FileChardev, FILE_CHARDEV, TYPE_CHARDEV_FILE)
 GSource *qemu_chr_file_watch(Chardev *chr, QIOChannel *in, GIOCondition cond);
 #endif
 
-/*
- * Read the option pair @generations_opt (a count) and @max_size_opt (a
- * size) of -chardev into QAPI members.
- */
-void qemu_chr_parse_rotation(QemuOpts *opts, const char *generations_opt,
-                             const char *max_size_opt,
-                             bool *has_generations, int64_t *generations,
-                             bool *has_max_size, uint64_t *max_size);
+/* Read the logfile's rotation, stamp and marker options of -chardev. */
+void qemu_chr_parse_logfile_options(QemuOpts *opts, ChardevCommon *common);
+
+/* The same for the file backend's output. */
+void qemu_chr_parse_file_options(QemuOpts *opts, ChardevFile *file);
 
 /*
- * Refuse rotation options of the file backend's output given to -chardev
- * for another backend, which would ignore them.
+ * Refuse options of the file backend's output given to -chardev for
+ * another backend, which would ignore them.
  */
 bool qemu_chr_check_unused_rotation(QemuOpts *opts, ChardevBackend *backend,
                                     Error **errp);

@@ -49,6 +49,15 @@
  */
 #define ROTATING_FILE_LINE_RESERVE 256
 
+/*
+ * With time stamps, each line starts with the UTC time at which its first
+ * byte was written, e.g. "2026-11-26T03:12:07.123Z ".
+ */
+#define ROTATING_FILE_STAMP_LEN 25
+
+/* What starts QEMU's own lines (markers), after their stamp */
+#define ROTATING_FILE_MARKER_PREFIX "==== "
+
 typedef enum RotatingFileReason {
     ROTATING_FILE_REASON_START,     /* a new writer found a non-empty PATH */
     ROTATING_FILE_REASON_SIZE,      /* PATH reached the size limit */
@@ -65,8 +74,23 @@ typedef struct RotatingFileOptions {
      * migration on shared storage): append to it, never rotate at start.
      */
     bool take_over;
-    /* Option names for error messages, e.g. "logfile", "logrotate" */
+    /* Open without blocking, as fd chardevs do (POSIX) */
+    bool nonblocking;
+    /* Start each line with the time its first byte came (a stamp). */
+    bool timestamps;
+    /*
+     * If not NULL, who writes, e.g. "QEMU 10.0.13, pid 4242, chardev
+     * serial0": a stamped line of QEMU's own, "==== WHO: WHAT ====",
+     * says what happened whenever the file is opened, reopened, or a new
+     * generation starts.
+     */
+    const char *marker;
+    /*
+     * Option names for error messages, e.g. "logfile", "logappend",
+     * "logrotate"
+     */
     const char *path_opt;
+    const char *append_opt;
     const char *generations_opt;
     const char *max_size_opt;
 } RotatingFileOptions;

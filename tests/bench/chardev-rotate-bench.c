@@ -32,6 +32,12 @@ ssize_t __wrap_write(int fd, const void *buf, size_t count)
     return __real_write(fd, buf, count);
 }
 
+ssize_t __wrap_writev(int fd, const struct iovec *iov, int iovcnt)
+{
+    syscalls++;
+    return __real_writev(fd, iov, iovcnt);
+}
+
 int __wrap_close(int fd)
 {
     syscalls++;
@@ -257,6 +263,104 @@ static void throughput(int reps, size_t total_1, size_t total_4k)
     printf("\n");
 }
 
+/* Console lines of 80 bytes, the newline included */
+static char *make_lines80(size_t len)
+{
+    char *data = g_malloc(len);
+    size_t i;
+
+    for (i = 0; i < len; i++) {
+        data[i] = i % 80 == 79 ? '\n' : 'a' + i % 26;
+    }
+    return data;
+}
+
+static double cpu_seconds(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/*
+ * Writing @total bytes of 80-byte lines in @size writes through
+ * @chardev: MB/s, CPU milliseconds per MB and system calls per write,
+ * the deletion of the file not counted.
+ */
+static void run_stamps(const char *chardev, size_t size, size_t total,
+                       const char *data, double *mbps, double *cpu_per_mb,
+                       double *calls)
+{
+    int64_t start;
+    uint64_t before;
+    double cpu;
+    size_t done;
+    Chr c;
+
+    g_assert(chr_open(&c, chardev));
+    before = syscalls;
+    cpu = cpu_seconds();
+    start = g_get_monotonic_time();
+    for (done = 0; done < total; done += size) {
+        qemu_chr_fe_write_all(&c.be, (const uint8_t *)data + done % (1 << 20),
+                              size);
+    }
+    *mbps = total / (double)(g_get_monotonic_time() - start);
+    *cpu_per_mb = (cpu_seconds() - cpu) * 1000 / (total / 1e6);
+    *calls = (syscalls - before) / (double)(total / size);
+    chr_close(&c);
+}
+
+static void stamps(int reps, size_t total_1, size_t total_4k)
+{
+    static const size_t sizes[] = { 1, 4096 };
+    static const Variant stamp_variants[] = {
+        { "plain file", "file,id=bench,path=%s" },
+        { "timestamp=on", "file,id=bench,path=%s,timestamp=on" },
+        { "timestamp=on,marker=on,rotate=3,rotate-size=1M",
+          "file,id=bench,path=%s,timestamp=on,marker=on,rotate=3,"
+          "rotate-size=1M" },
+    };
+    int nv = ARRAY_SIZE(stamp_variants), s, r, i;
+    g_autofree char *data = make_lines80((1 << 20) + 4096);
+
+    printf("## Time stamps\n\n"
+           "80-byte lines; %d repetitions, interleaved; medians.  1-byte "
+           "writes: %zu MB, 4 KiB writes: %zu MB; CPU of the writing "
+           "process.\n\n", reps, total_1 >> 20, total_4k >> 20);
+    printf("| variant | write size | MB/s | CPU ms/MB | CPU vs plain | "
+           "syscalls/write |\n|---|---:|---:|---:|---:|---:|\n");
+    for (s = 0; s < ARRAY_SIZE(sizes); s++) {
+        size_t total = sizes[s] == 1 ? total_1 : total_4k;
+        g_autofree double *mbps = g_new0(double, nv * reps);
+        g_autofree double *cpu = g_new0(double, nv * reps);
+        g_autofree double *calls = g_new0(double, nv * reps);
+        double plain = 0;
+
+        for (r = 0; r < reps; r++) {
+            for (i = 0; i < nv; i++) {
+                run_stamps(stamp_variants[i].chardev, sizes[s], total, data,
+                           &mbps[i * reps + r], &cpu[i * reps + r],
+                           &calls[i * reps + r]);
+            }
+        }
+        for (i = 0; i < nv; i++) {
+            double m = median(&mbps[i * reps], reps);
+            double c = median(&cpu[i * reps], reps);
+
+            if (i == 0) {
+                plain = c;
+            }
+            printf("| %s | %zu | %.1f | %.2f | %.3f | %.4f |\n",
+                   stamp_variants[i].name, sizes[s], m, c, c / plain,
+                   median(&calls[i * reps], reps));
+            fflush(stdout);
+        }
+    }
+    printf("\n");
+}
+
 /* Latency of the writes that rotate, with rotate=N,rotate-size=SIZE */
 static void rotation_latency_row(int generations, size_t max_size,
                                  int rotations, const char *data)
@@ -372,6 +476,7 @@ int main(int argc, char **argv)
 
     throughput(quick ? 3 : 5, (quick ? 2 : 4) << 20,
                (quick ? 64 : 512) << 20);
+    stamps(quick ? 3 : 7, (quick ? 2 : 4) << 20, (quick ? 64 : 256) << 20);
     rotation_latency(quick ? 1000 : 10000);
     rmdir(dir);
     return 0;

@@ -130,6 +130,8 @@ def domain_xml(name, cmdline, fragment):
     """A domain for the test guest, with the <serial> and the
     <qemu:commandline> of @fragment (paths of DOCS_DIR moved to ours)."""
     fragment = fragment.replace(DOCS_DIR, os.path.join(work, name))
+    # Never write where the host keeps its logs
+    assert '/var/log' not in fragment, fragment
     extra = ET.fromstring('<r xmlns:qemu="%s">%s</r>' % (QEMU_NS, fragment))
     dom = ET.fromstring('''
 <domain type='qemu'>
@@ -206,6 +208,15 @@ def log_dir(name):
     return d
 
 
+def ticks_in(path):
+    try:
+        text = open(path, errors='replace').read()
+    except FileNotFoundError:
+        return []
+    return [int(t) for t in re.findall(r'console-log-guest: tick (\d+)',
+                                       text)]
+
+
 def boots_in(path):
     try:
         text = open(path, errors='replace').read()
@@ -214,10 +225,10 @@ def boots_in(path):
     return ' '.join(re.findall(r'console-log-guest: boot (\S+)', text))
 
 
-def nova_restarts(name, fragment):
-    """Three starts of a guest that powers off, as nova does."""
+def nova_restarts(name, fragment, boots=3):
+    """Starts of a guest that powers off, as nova does."""
     log_dir(name)
-    for boot in (1, 2, 3):
+    for boot in range(1, boots + 1):
         define(name, 'bootid=%s%d mode=poweroff' % (name[-1], boot),
                fragment)
         start(name)
@@ -225,9 +236,10 @@ def nova_restarts(name, fragment):
 
 
 def generations(name):
+    """The boots in PATH, PATH.0, ..., PATH.3"""
     log = os.path.join(work, name, 'console.log')
     return [boots_in(log if k < 0 else '%s.%d' % (log, k))
-            for k in (-1, 0, 1, 2)]
+            for k in (-1, 0, 1, 2, 3)]
 
 
 def case(description):
@@ -237,31 +249,40 @@ def case(description):
     return wrap
 
 
-@case('nova-style restarts, a serial port of QEMU\'s own in '
-      '<qemu:commandline>: PATH, PATH.0, PATH.1 hold the last three boots')
+@case('five nova-style restarts, a serial port of QEMU\'s own in '
+      '<qemu:commandline>, rotate=3: PATH, PATH.0 ... PATH.2 hold the last '
+      'four boots')
 def own_serial():
-    nova_restarts('own-a', recipe('libvirt-own-serial'))
+    nova_restarts('own-a', recipe('libvirt-own-serial'), 5)
     gens = generations('own-a')
-    assert gens == ['a3', 'a2', 'a1', None], gens
-    return qemu_command_line('own-a')
+    assert gens == ['a5', 'a4', 'a3', 'a2', None], gens
+    line = qemu_command_line('own-a')
+    assert '-chardev file,id=cons0,path=%s/own-a/console.log,rotate=3' % \
+        work in line, line
+    return line
 
 
-@case('nova-style restarts, libvirt\'s pty serial port with a rotating '
-      'logfile set with -set')
+@case('five nova-style restarts, libvirt\'s pty serial port with a '
+      'rotating logfile set with -set')
 def pty_logfile():
-    nova_restarts('pty-b', recipe('libvirt-pty-logfile'))
+    nova_restarts('pty-b', recipe('libvirt-pty-logfile'), 5)
     gens = generations('pty-b')
-    assert gens == ['b3', 'b2', 'b1', None], gens
-    return qemu_command_line('pty-b')
+    assert gens == ['b5', 'b4', 'b3', 'b2', None], gens
+    line = qemu_command_line('pty-b')
+    assert '-chardev pty,id=charserial0 ' in line + ' ', line
+    return line
 
 
-@case('nova-style restarts, libvirt\'s file serial port moved to a path '
-      'with -set')
+@case('five nova-style restarts, libvirt\'s file serial port moved to a '
+      'path with -set')
 def file_path():
-    nova_restarts('file-c', recipe('libvirt-file-path'))
+    nova_restarts('file-c', recipe('libvirt-file-path'), 5)
     gens = generations('file-c')
-    assert gens == ['c3', 'c2', 'c1', None], gens
-    return qemu_command_line('file-c')
+    assert gens == ['c5', 'c4', 'c3', 'c2', None], gens
+    line = qemu_command_line('file-c')
+    assert 'path=/dev/fdset/0' in line and \
+        '-set chardev.charserial0.rotate=3' in line, line
+    return line
 
 
 @case('chardev-rotate through virsh qemu-monitor-command while the guest '
@@ -273,8 +294,7 @@ def live_rotate():
     define(name, 'bootid=d1 mode=tick', recipe('libvirt-own-serial'))
     start(name)
     deadline = time.time() + BOOT_TIMEOUT
-    while 'tick 5' not in (open(log, errors='replace').read()
-                           if os.path.exists(log) else ''):
+    while len(ticks_in(log)) < 5:
         assert time.time() < deadline, 'no ticks'
         time.sleep(0.3)
     watcher = subprocess.Popen(VIRSH + ['qemu-monitor-event',
@@ -282,23 +302,22 @@ def live_rotate():
                                         '--event', 'CHARDEV_ROTATED',
                                         '--timeout', '60'],
                                stdout=subprocess.PIPE, text=True)
-    time.sleep(1)
+    time.sleep(2)       # (virsh has no word for "listening")
     reply = json.loads(virsh('qemu-monitor-command', domain_name(name),
                              json.dumps(
         {'execute': 'chardev-rotate', 'arguments': {'id': 'cons0'}})).stdout)
     assert 'return' in reply, reply
     event = watcher.communicate(timeout=60)[0]
-    assert 'CHARDEV_ROTATED' in event and '"cons0"' in event, event
+    data = json.loads(event[event.index('{'):event.rindex('}') + 1])
+    assert data == {'id': 'cons0', 'path': log, 'reason': 'command'}, event
     deadline = time.time() + BOOT_TIMEOUT
-    while 'tick 5' not in open(log, errors='replace').read():
+    while len(ticks_in(log)) < 5:
         assert time.time() < deadline, 'no ticks after the rotation'
         time.sleep(0.3)
     virsh('destroy', domain_name(name))
-    text = open(log + '.0', errors='replace').read() + \
-        open(log, errors='replace').read()
-    ticks = [int(t) for t in re.findall(r'console-log-guest: tick (\d+)',
-                                        text)]
-    assert ticks == list(range(len(ticks))), ticks
+    before, after = ticks_in(log + '.0'), ticks_in(log)
+    assert before and after and before + after == list(range(after[-1] + 1)), \
+        (before, after)
     return 'event: ' + event.strip().replace('\n', ' ')
 
 
@@ -316,8 +335,35 @@ def fdset_refused():
     return ' '.join(message.split())
 
 
+@case('time stamps and markers on libvirt\'s own <serial type=\'file\'> '
+      '(a descriptor to virtlogd, append=\'on\'), set with -set: three '
+      'boots in one file, each found by its marker, every line stamped')
+def stamps_on_fd():
+    name = 'stamp-h'
+    nova_restarts(name, recipe('libvirt-stamps'))
+    log = os.path.join(work, name, 'console.log')
+    text = open(log, errors='replace').read()
+    stamp = re.compile(r'\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z ')
+    lines = text.split('\n')[:-1]
+    assert lines and all(stamp.match(l) for l in lines), \
+        [l for l in lines if not stamp.match(l)][:3]
+    markers = [l for l in lines if l[25:].startswith('==== QEMU ')]
+    assert len(markers) == 3, markers
+    assert all(', chardev charserial0: opened ====' in m for m in markers)
+    assert boots_in(log) == 'h1 h2 h3', boots_in(log)
+    # Each boot follows its own marker
+    order = [l[25:] for l in lines if l[25:].startswith('==== QEMU ') or
+             'console-log-guest: boot' in l]
+    assert [o.startswith('====') for o in order] == [True, False] * 3, order
+    return markers[0]
+
+
 def virtlogd_restarts(name, append):
     d = log_dir(name)
+    # Backups of an earlier run, for virtlogd to keep or delete
+    for k in (0, 1, 2):
+        with open('%s/console.log.%d' % (d, k), 'w') as f:
+            f.write('console-log-guest: boot old%d\n' % k)
     fragment = '''<serial type='file'>
   <source path='%s/console.log' append='%s'/>
   <target port='0'/>
@@ -330,15 +376,16 @@ def virtlogd_restarts(name, append):
       'keeps every boot in one file')
 def virtlogd_append_on():
     gens = virtlogd_restarts('logd-f', 'on')
-    assert gens == ['f1 f2 f3', None, None, None], gens
+    assert gens == ['f1 f2 f3', 'old0', 'old1', 'old2', None], gens
     return qemu_command_line('logd-f')
 
 
 @case('libvirt\'s own <serial type=\'file\'> with append=\'off\' (nova\'s '
-      'default for <log>): each start keeps only that boot')
+      'default for <log>): each start keeps only that boot, and deletes '
+      'the backups')
 def virtlogd_append_off():
     gens = virtlogd_restarts('logd-g', 'off')
-    assert gens == ['g3', None, None, None], gens
+    assert gens == ['g3', None, None, None, None], gens
     return qemu_command_line('logd-g')
 
 
@@ -367,6 +414,13 @@ def main():
             failed += 1
             detail = '%s: %s' % (type(e).__name__, e)
             print('not ok %d - %s' % (n, description))
+            # What QEMU said, before cleaning up removes the domain's log
+            for name in domains:
+                log = '/var/log/libvirt/qemu/%s.log' % name
+                if os.path.exists(log):
+                    for line in open(log, errors='replace').read(
+                            ).splitlines()[-5:]:
+                        print('# %s: %s' % (name, line))
         print('# %.1f s; %s' % (time.time() - t0, detail))
         sys.stdout.flush()
     return 1 if failed else 0

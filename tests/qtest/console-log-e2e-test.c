@@ -21,6 +21,9 @@
 #include "qobject/qdict.h"
 #include "console-log-guest.h"
 
+/* "2026-11-26T03:12:07.123Z " */
+#define ROTATING_STAMP_LEN 25
+
 /* One nova-style boot: a new QEMU process, the guest powers off. */
 static void boot_once(const char *binary_env, const char *serial, int id)
 {
@@ -119,6 +122,52 @@ static void test_nova_append(void)
     nova_reboots(s, "QTEST_QEMU_BINARY", serial);
     assert_holds(s, -1, "b1 b2 b3");
     g_assert_false(gen_exists(s, 0));
+}
+
+/*
+ * append=on with time stamps and markers: three boots in one file, each
+ * found by its marker, every line stamped, the stamps in order.
+ */
+static void test_nova_append_stamped(void)
+{
+    g_autoptr(Scratch) s = scratch_new();
+    g_autofree char *serial = g_strdup_printf(
+        "file,path=%s,append=on,timestamp=on,marker=on", s->log);
+    g_autoptr(GRegex) stamp = g_regex_new(
+        "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{3}Z ",
+        0, 0, NULL);
+    g_autofree char *contents = NULL;
+    g_auto(GStrv) lines = NULL;
+    g_autofree char *previous = g_strdup("");
+    int markers = 0, i;
+
+    nova_reboots(s, "QTEST_QEMU_BINARY", serial);
+    assert_holds(s, -1, "b1 b2 b3");
+    contents = slurp_gen(s, -1);
+    lines = g_strsplit(contents, "\n", -1);
+    for (i = 0; lines[i + 1]; i++) {
+        const char *text = lines[i] + ROTATING_STAMP_LEN;
+
+        g_assert(g_regex_match(stamp, lines[i], 0, NULL));
+        /* ISO 8601 in UTC sorts as text */
+        g_assert_cmpint(strncmp(previous, lines[i], 23), <=, 0);
+        g_free(previous);
+        previous = g_strndup(lines[i], 23);
+        if (g_str_has_prefix(text, "==== QEMU ")) {
+            g_assert_nonnull(strstr(text, ", chardev serial0: opened ===="));
+            /* The boot it opens follows */
+            g_assert_nonnull(lines[i + 1]);
+            markers++;
+        }
+        /* What an operator greps for */
+        if (markers && (g_str_has_prefix(text, "==== QEMU ") ||
+                        strstr(text, "Linux version") ||
+                        strstr(text, "console-log-guest:"))) {
+            g_test_message("%.120s", lines[i]);
+        }
+    }
+    g_assert_cmpint(markers, ==, 3);
+    g_assert_cmpint(count_of(contents, "==== QEMU "), ==, 3);
 }
 
 static void test_nova_rotate(void)
@@ -498,6 +547,8 @@ int main(int argc, char **argv)
     qtest_add_func("console-log/nova-reboot/default", test_nova_default);
     qtest_add_func("console-log/nova-reboot/append", test_nova_append);
     qtest_add_func("console-log/nova-reboot/rotate", test_nova_rotate);
+    qtest_add_func("console-log/nova-reboot/append-stamped",
+                   test_nova_append_stamped);
     qtest_add_func("console-log/libvirt/pty-logfile",
                    test_libvirt_pty_logfile);
     qtest_add_func("console-log/guest-reboot", test_guest_reboot);

@@ -556,15 +556,22 @@ static const BadInput bad_inputs[] = {
     { "file,path=@LONG@,rotate=2", "PATH_MAX" },
     { "file,path=/dev/fdset/1,rotate=2", "rotate cannot be used with "
       "'/dev/fdset/1': a file descriptor cannot be renamed; give QEMU the "
-      "file's path instead (with libvirt: -set chardev.ID.path=PATH" },
+      "file's path instead (with libvirt: -set chardev.ID.path=PATH -set "
+      "chardev.ID.append=off" },
     { "pty,logfile=/dev/fdset/1,logrotate=2",
-      "(with libvirt: -set chardev.ID.logfile=PATH" },
+      "(with libvirt: -set chardev.ID.logfile=PATH -set "
+      "chardev.ID.logappend=off" },
     { "file,path=@DIR@/ro/console.log,rotate=2", "create and rename", true },
     /* A sticky directory not the user's: QEMU's own files stay QEMU's */
     { "file,path=@DIR@/sticky/console.log,rotate=2",
       "the directory is sticky (mode 1777)", false,
       "-run-with user=nobody" },
     /* Options a backend would ignore */
+    { "null,timestamp=on", "timestamp is an option of the file backend, "
+      "not of 'null'" },
+    { "pty,marker=on", "marker is an option of the file backend" },
+    { "pty,logtimestamp=on", "logtimestamp requires logfile" },
+    { "pty,logmarker=on", "logmarker requires logfile" },
     { "null,rotate=2", "rotate is an option of the file backend, not of "
       "'null'" },
     { "pty,rotate=3,rotate-size=1M", "not of 'pty'" },

@@ -53,6 +53,32 @@ ssize_t __wrap_write(int fd, const void *buf, size_t count)
     return __real_write(fd, buf, count);
 }
 
+ssize_t __wrap_writev(int fd, const struct iovec *iov, int iovcnt)
+{
+    g_autofree struct iovec *part = g_new(struct iovec, iovcnt);
+    size_t total = 0, keep;
+    int i, n = 0;
+
+    if (fail_now(SYS_WRITE)) {
+        return -1;
+    }
+    for (i = 0; i < iovcnt; i++) {
+        total += iov[i].iov_len;
+    }
+    /* A short write, as a nearly full disk gives: the first half. */
+    keep = total;
+    if (inject[SYS_WRITE].count < 0 && total > 1) {
+        inject[SYS_WRITE].count++;
+        keep = total / 2;
+    }
+    for (i = 0; i < iovcnt && keep; i++) {
+        part[n] = iov[i];
+        part[n].iov_len = MIN(iov[i].iov_len, keep);
+        keep -= part[n++].iov_len;
+    }
+    return __real_writev(fd, part, n);
+}
+
 int __wrap_open(const char *path, int flags, ...)
 {
     mode_t mode = 0;
@@ -115,11 +141,67 @@ static void remove_logs(void)
     }
 }
 
+static bool stamped;             /* the writer stamps lines */
+
+/* Whether @p holds the first @n bytes of a time stamp. */
+static bool stamp_prefix(const char *p, size_t n)
+{
+    static const char shape[] = "2999-99-99T99:99:99.999Z ";
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        if (shape[i] == '9' ? !g_ascii_isdigit(p[i]) :
+            shape[i] == '2' ? p[i] != '2' : p[i] != shape[i]) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/*
+ * Append @contents to @kept without the stamps at its line starts; the
+ * file's first line may go on from the previous file, unstamped
+ * (*@line_start says whether that one ended a line).  A stamp that a
+ * short write cut at the end of a file is dropped: the next write
+ * finishes it, or it stays behind when a rotation came first.
+ */
+static void append_unstamped(GString *kept, const char *contents, size_t len,
+                             bool *line_start)
+{
+    size_t pos = 0;
+
+    while (pos < len) {
+        const char *newline = memchr(contents + pos, '\n', len - pos);
+        size_t end = newline ? newline - contents + 1 : len;
+
+        /* (The stream has no '-': what has one is a stamp) */
+        if (end - pos >= ROTATING_FILE_STAMP_LEN &&
+            stamp_prefix(contents + pos, ROTATING_FILE_STAMP_LEN)) {
+            pos += ROTATING_FILE_STAMP_LEN;
+        } else if (!newline && (pos || *line_start || end - pos > 4) &&
+                   stamp_prefix(contents + pos, end - pos)) {
+            pos = end;
+        }
+        g_string_append_len(kept, contents + pos, end - pos);
+        pos = end;
+    }
+    if (len) {
+        *line_start = contents[len - 1] == '\n';
+    }
+}
+
+static void remove_dir(void)
+{
+    remove_logs();
+    rmdir(dir);
+}
+
 /* The regular files PATH.(n-1), ..., PATH.0, PATH concatenated. */
 static GString *kept_stream(int generations, uint64_t max_size,
                             bool check_sizes, bool check_lines)
 {
     GString *kept = g_string_new("");
+    bool line_start = false;
     int k;
 
     for (k = generations - 1; k >= -1; k--) {
@@ -138,7 +220,11 @@ static GString *kept_stream(int generations, uint64_t max_size,
             /* Lines are short: no line was split. */
             g_assert(k < 0 || len == 0 || contents[len - 1] == '\n');
         }
-        g_string_append_len(kept, contents, len);
+        if (stamped) {
+            append_unstamped(kept, contents, len, &line_start);
+        } else {
+            g_string_append_len(kept, contents, len);
+        }
     }
     return kept;
 }
@@ -189,6 +275,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     static const int errs[] = { ENOSPC, EACCES, EIO, EDQUOT };
     RotatingFileOptions opts = {
         .path_opt = "path",
+        .append_opt = "append",
         .generations_opt = "rotate",
         .max_size_opt = "rotate-size",
     };
@@ -204,6 +291,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (!dir) {
         dir = g_dir_make_tmp("fuzz-rotating-file-XXXXXX", NULL);
         path = g_build_filename(dir, "console.log", NULL);
+        atexit(remove_dir);
     }
     remove_logs();
     memset(inject, 0, sizeof(inject));
@@ -215,6 +303,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     opts.max_size = data[1] % 3 ? ROTATING_FILE_MIN_SIZE +
                                   (data[1] % 3 - 1) * 1000 : 0;
     opts.append = data[2] & 1;
+    opts.timestamps = stamped = data[2] & 2;
     /* Failures are expected here: nothing to report them to. */
     rf = rotating_file_open(&opts, NULL, NULL, &error_abort);
 

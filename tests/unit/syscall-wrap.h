@@ -12,6 +12,8 @@
 
 ssize_t __real_write(int fd, const void *buf, size_t count);
 ssize_t __wrap_write(int fd, const void *buf, size_t count);
+ssize_t __real_writev(int fd, const struct iovec *iov, int iovcnt);
+ssize_t __wrap_writev(int fd, const struct iovec *iov, int iovcnt);
 int __real_open(const char *path, int flags, ...);
 int __wrap_open(const char *path, int flags, ...);
 int __real_close(int fd);

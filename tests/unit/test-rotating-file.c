@@ -99,6 +99,7 @@ static RotatingFileOptions options(const Dir *d, bool append,
         .generations = generations,
         .max_size = max_size,
         .path_opt = "path",
+        .append_opt = "append",
         .generations_opt = "rotate",
         .max_size_opt = "rotate-size",
     };
@@ -735,6 +736,7 @@ static void test_fault_enospc(void)
         .path = "/dev/full",
         .append = true,
         .path_opt = "path",
+        .append_opt = "append",
         .generations_opt = "rotate",
         .max_size_opt = "rotate-size",
     };
@@ -1087,6 +1089,198 @@ static void test_fault_rename_keeps_failing(void)
 }
 #endif
 
+/* @contents with every time stamp replaced by "S " */
+static char *unstamped(const char *contents)
+{
+    g_autoptr(GRegex) stamp = g_regex_new(
+        "[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{3}Z ",
+        0, 0, NULL);
+
+    return g_regex_replace_literal(stamp, contents ? contents : "", -1, 0,
+                                   "S ", 0, NULL);
+}
+
+static void assert_stamped(const char *path, const char *expected)
+{
+    g_autofree char *contents = slurp(path);
+    g_autofree char *got = unstamped(contents);
+
+    g_assert_cmpstr(got, ==, expected);
+}
+
+static RotatingFile *open_stamped(const Dir *d, bool append,
+                                  int64_t generations, uint64_t max_size,
+                                  const char *marker)
+{
+    RotatingFileOptions opts = options(d, append, generations, max_size);
+
+    opts.timestamps = true;
+    opts.marker = marker;
+    return rotating_file_open(&opts, NULL, NULL, &error_abort);
+}
+
+/* The format: UTC, milliseconds, one width, one space; the time now. */
+static void test_stamp_format(void)
+{
+    g_autoptr(Dir) d = dir_new();
+    g_autoptr(GDateTime) before = g_date_time_new_now_utc();
+    RotatingFile *rf = open_stamped(d, false, 0, 0, NULL);
+    g_autofree char *contents = NULL;
+    g_autoptr(GDateTime) stamped = NULL;
+    g_autoptr(GTimeZone) utc = g_time_zone_new_utc();
+    g_autoptr(GDateTime) after = NULL;
+    g_autofree char *iso = NULL;
+
+    write_str(rf, "line\n");
+    rotating_file_close(rf);
+    after = g_date_time_new_now_utc();
+    contents = slurp(d->path);
+    g_assert_cmpint(strlen(contents), ==, ROTATING_FILE_STAMP_LEN + 5);
+    g_assert_cmpint(contents[23], ==, 'Z');
+    g_assert_cmpint(contents[24], ==, ' ');
+    iso = g_strndup(contents, 24);
+    stamped = g_date_time_new_from_iso8601(iso, utc);
+    g_assert_nonnull(stamped);
+    g_assert_cmpint(g_date_time_difference(stamped, before), >=, -1000);
+    g_assert_cmpint(g_date_time_difference(after, stamped), >=, 0);
+    assert_stamped(d->path, "S line\n");
+}
+
+/*
+ * A line split over many writes gets one stamp; "\r\n" ends a line once;
+ * the 16550's one-byte writes too.
+ */
+static void test_stamp_split_writes(void)
+{
+    g_autoptr(Dir) d = dir_new();
+    const char *text = "hello\r\nworld\n\nlast\r\n";
+    RotatingFile *rf = open_stamped(d, false, 0, 0, NULL);
+    size_t i;
+
+    write_str(rf, "hel");
+    write_str(rf, "lo\r\nwor");
+    write_str(rf, "ld\n");
+    write_str(rf, "\nlast\r\n");
+    for (i = 0; i < strlen(text); i++) {
+        write_all(rf, text + i, 1);
+    }
+    rotating_file_close(rf);
+    assert_stamped(d->path, "S hello\r\nS world\nS \nS last\r\n"
+                            "S hello\r\nS world\nS \nS last\r\n");
+}
+
+/*
+ * Output that never ends a line is stamped once; the next writer starts
+ * on a line of its own.
+ */
+static void test_stamp_partial_last_line(void)
+{
+    g_autoptr(Dir) d = dir_new();
+    RotatingFile *rf = open_stamped(d, true, 0, 0, NULL);
+
+    write_str(rf, "no newline");
+    write_str(rf, " yet");
+    rotating_file_close(rf);
+    assert_stamped(d->path, "S no newline yet");
+    rf = open_stamped(d, true, 0, 0, NULL);
+    write_str(rf, "next\n");
+    rotating_file_close(rf);
+    assert_stamped(d->path, "S no newline yet\nS next\n");
+}
+
+/*
+ * Stamps count towards the size limit, and a short line is never split
+ * from its stamp: every file within the limit, every line of every file
+ * stamped.
+ */
+static void test_stamp_size_limit(void)
+{
+    g_autoptr(Dir) d = dir_new();
+    g_autoptr(GString) stream = numbered_lines(2000, 200, 8);
+    g_autoptr(GString) kept = g_string_new("");
+    RotatingFile *rf = open_stamped(d, false, 3, 4096, NULL);
+    size_t off;
+    int k;
+
+    for (off = 0; off < stream->len; off += 4096) {
+        write_all(rf, stream->str + off, MIN(4096, stream->len - off));
+    }
+    for (off = 0; off < 3000; off++) {
+        write_all(rf, "x", 1);
+        g_string_append_c(stream, 'x');
+        if (off % 79 == 78) {
+            write_all(rf, "\n", 1);
+            g_string_append_c(stream, '\n');
+        }
+    }
+    write_all(rf, "\n", 1);
+    g_string_append_c(stream, '\n');
+    rotating_file_close(rf);
+    for (k = 2; k >= -1; k--) {
+        g_autofree char *name = k < 0 ? g_strdup(d->path) : gen(d, k);
+        g_autofree char *contents = slurp(name);
+        g_autofree char *plain = unstamped(contents);
+        g_auto(GStrv) lines = g_strsplit(plain, "\n", -1);
+        int i;
+
+        g_assert_nonnull(contents);
+        g_assert_cmpuint(strlen(contents), <=, 4096);
+        g_assert_cmpint(contents[strlen(contents) - 1], ==, '\n');
+        for (i = 0; lines[i + 1]; i++) {
+            g_assert(g_str_has_prefix(lines[i], "S "));
+            g_string_append_printf(kept, "%s\n", lines[i] + 2);
+        }
+    }
+    /* Without the stamps, the end of what was written */
+    g_assert_cmpuint(kept->len, <=, stream->len);
+    g_assert(memcmp(kept->str, stream->str + stream->len - kept->len,
+                    kept->len) == 0);
+}
+
+/*
+ * Markers: one at open, one at the top of each new generation with its
+ * reason, one at reopening; after a partial line, on a new line.
+ */
+static void test_marker(void)
+{
+    g_autoptr(Dir) d = dir_new();
+    g_autofree char *moved = g_strdup_printf("%s.moved", d->path);
+    RotatingFileOptions opts = options(d, false, 2, 0);
+    RotatingFile *rf;
+
+    put(d->path, "the previous boot\n");
+    opts.marker = "QEMU test, pid 1, chardev c0";
+    rf = rotating_file_open(&opts, NULL, NULL, &error_abort);
+    write_str(rf, "one\n");
+    g_assert(rotating_file_rotate(rf, &error_abort));
+    write_str(rf, "two, no newline");
+    g_assert_cmpint(rename(d->path, moved), ==, 0);
+    g_assert(rotating_file_reopen(rf, &error_abort));
+    write_str(rf, "three\n");
+    rotating_file_close(rf);
+    assert_gen(d, 1, "the previous boot\n");
+    assert_stamped(gen(d, 0), "S ==== QEMU test, pid 1, chardev c0: opened, "
+                   "new generation (start) ====\none\n");
+    assert_stamped(moved, "S ==== QEMU test, pid 1, chardev c0: new "
+                   "generation (command) ====\ntwo, no newline");
+    assert_stamped(d->path, "S ==== QEMU test, pid 1, chardev c0: reopened "
+                   "====\nthree\n");
+}
+
+/* With append and after a partial line, the marker starts a new line. */
+static void test_marker_after_partial_line(void)
+{
+    g_autoptr(Dir) d = dir_new();
+    RotatingFile *rf;
+
+    put(d->path, "killed mid-li");
+    rf = open_stamped(d, true, 0, 0, "QEMU test, pid 2, chardev c0");
+    write_str(rf, "ne? no: a new boot\n");
+    rotating_file_close(rf);
+    assert_stamped(d->path, "killed mid-li\nS ==== QEMU test, pid 2, "
+                   "chardev c0: opened ====\nS ne? no: a new boot\n");
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -1142,6 +1336,15 @@ int main(int argc, char **argv)
     g_test_add_func("/rotating-file/new-name/planted",
                     test_new_name_planted);
     g_test_add_func("/rotating-file/fault/reported", test_fault_reported);
+    g_test_add_func("/rotating-file/stamp/format", test_stamp_format);
+    g_test_add_func("/rotating-file/stamp/split-writes",
+                    test_stamp_split_writes);
+    g_test_add_func("/rotating-file/stamp/partial-last-line",
+                    test_stamp_partial_last_line);
+    g_test_add_func("/rotating-file/stamp/size-limit", test_stamp_size_limit);
+    g_test_add_func("/rotating-file/marker/reasons", test_marker);
+    g_test_add_func("/rotating-file/marker/after-partial-line",
+                    test_marker_after_partial_line);
 #ifdef CONFIG_LINUX
     g_test_add_func("/rotating-file/fault/rename-keeps-failing",
                     test_fault_rename_keeps_failing);
