@@ -26,6 +26,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <time.h>
 
 /* GLib */
 typedef char gchar;
@@ -37,6 +38,7 @@ typedef void *gpointer;
 #define g_new0(type, n) ((type *)g_malloc0_n((n), sizeof(type)))
 void *g_malloc0_n(size_t n, size_t size);
 void g_free(void *p);
+void *g_realloc(void *p, size_t size);
 char *g_strdup(const char *s);
 char *g_strdup_printf(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
 char *g_strdup_vprintf(const char *fmt, va_list ap) G_GNUC_PRINTF(1, 0);
@@ -46,6 +48,7 @@ char *g_path_get_dirname(const char *path);
 char *g_canonicalize_filename(const char *path, const char *relative_to);
 gboolean g_str_has_prefix(const char *s, const char *prefix);
 int64_t g_get_monotonic_time(void);
+int64_t g_get_real_time(void);
 G_NORETURN void g_assertion_message_unreached(void);
 #define g_assert_not_reached() g_assertion_message_unreached()
 void *g_steal_pointer_(void *pp);
@@ -70,5 +73,13 @@ void error_free(Error *err);
 int qemu_create(const char *name, int flags, mode_t mode, Error **errp);
 int qemu_close(int fd);
 #define RETRY_ON_EINTR(expr) (expr)
+
+/* What qemu/osdep.h and system/os-win32.h give Windows hosts */
+struct iovec {
+    void *iov_base;
+    size_t iov_len;
+};
+ssize_t writev(int fd, const struct iovec *iov, int iov_cnt);
+struct tm *gmtime_r(const time_t *timep, struct tm *result);
 
 #endif
