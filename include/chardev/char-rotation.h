@@ -14,30 +14,8 @@
 #include "chardev/rotating-file.h"
 #include "qapi/qapi-types-char.h"
 
-#ifndef _WIN32
-#include "chardev/char-fd.h"
-
-/* The file backend on POSIX hosts: input as an fd chardev, output here. */
-struct FileChardev {
-    FDChardev parent;
-    RotatingFile *out;
-};
-typedef struct FileChardev FileChardev;
-
-DECLARE_INSTANCE_CHECKER(FileChardev, FILE_CHARDEV, TYPE_CHARDEV_FILE)
-
-/*
- * A watch for @cond on file chardev @chr, as fd chardevs make: its
- * current output file, and its input channel @in (may be NULL).
- */
-GSource *qemu_chr_file_watch(Chardev *chr, QIOChannel *in, GIOCondition cond);
-#endif
-
 /* Read the logfile's rotation, stamp and marker options of -chardev. */
 void qemu_chr_parse_logfile_options(QemuOpts *opts, ChardevCommon *common);
-
-/* The same for the file backend's output. */
-void qemu_chr_parse_file_options(QemuOpts *opts, ChardevFile *file);
 
 /*
  * Refuse options of the file backend's output given to -chardev for
@@ -47,18 +25,24 @@ bool qemu_chr_check_unused_rotation(QemuOpts *opts, ChardevBackend *backend,
                                     Error **errp);
 
 /*
- * Check every rotation option of @backend before anything is opened, so
+ * Check the logfile options of @common before anything is opened, so
  * that bad input leaves existing files alone.
  */
-bool qemu_chr_check_rotation(ChardevBackend *backend, Error **errp);
+bool qemu_chr_check_logfile(ChardevCommon *common, Error **errp);
 
 /* Open @chr's logfile as configured by @common. */
 RotatingFile *qemu_chr_open_logfile(Chardev *chr, ChardevCommon *common,
                                     Error **errp);
 
-/* Open the output of file chardev @chr as configured by @file. */
-RotatingFile *qemu_chr_open_output_file(Chardev *chr, ChardevFile *file,
-                                        Error **errp);
+/*
+ * Open a file that @chr writes to, as @opts say, with a @marker naming
+ * QEMU and @chr if asked: its rotations and failures are reported from
+ * the main loop, and on an incoming migration it is taken over from the
+ * source.
+ */
+RotatingFile *qemu_chr_open_rotating_file(Chardev *chr,
+                                          RotatingFileOptions *opts,
+                                          bool marker, Error **errp);
 
 /* Close a file opened by one of the two functions above. */
 void qemu_chr_close_file(RotatingFile *rf);
