@@ -1,6 +1,6 @@
 #!/bin/bash
 # Configure (once) and build QEMU in the assembled tree.
-#   build.sh [--baseline] [ninja targets...]
+#   build.sh [--baseline | --tree DIR] [ninja targets...]
 # Without targets it builds qemu-system-x86_64.  ccache is shared between the
 # patched and the baseline tree (same relative layout under $BUILD).
 set -euo pipefail
@@ -10,6 +10,9 @@ src=$SRC
 if [ "${1:-}" = --baseline ]; then
     src=$BASE_SRC
     shift
+elif [ "${1:-}" = --tree ]; then
+    src=$2
+    shift 2
 fi
 obj=$src/build
 

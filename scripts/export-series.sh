@@ -1,17 +1,28 @@
 #!/bin/bash
 # Export the patch set as an upstream-style series (cover letter + one
 # patch per commit, git format-patch form, Signed-off-by) into
-# $BUILD/series, prove that it applies with git am onto the pristine base,
-# and run QEMU's checkpatch.pl on it.
+# $BUILD/series, and check it as a maintainer would:
+#  - it applies with git am onto the pristine base, giving the same tree;
+#  - every commit builds (qemu-system-x86_64, test-char and our unit test)
+#    and passes those two tests: the series is bisectable;
+#  - QEMU's documentation, QMP reference included, builds with Sphinx with
+#    warnings as errors at the last commit;
+#  - checkpatch.pl is clean on each patch and on the series as one mbox.
+# The report is $BUILD/series/report.txt.  SERIES_QUICK=1 skips building
+# every commit (the last one is still built and tested).
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 
 out=$BUILD/series
 version=$(cat "$BUILD/qemu-version")
 n=$(git -C "$SRC" rev-list --count base..HEAD)
+start=$(date +%s)
 rm -rf "$out"
 git -C "$SRC" format-patch -q --cover-letter --thread=shallow \
     --subject-prefix=PATCH -o "$out" base..HEAD
+report=$out/report.txt
+: > "$report"
+say() { echo "$*" | tee -a "$report"; }
 
 # Fill in the cover letter from scripts/cover-letter.txt: subject, blank
 # line, body.
@@ -25,26 +36,107 @@ s = s.replace('*** SUBJECT HERE ***', subject.strip())
 s = s.replace('*** BLURB HERE ***', body.rstrip())
 open(cover, 'w').write(s)
 PY
+patches=$(ls "$out"/*.patch | grep -v '/0000-')
 
 # git am onto a pristine base, and the result must equal the tree.
 check=$BUILD/series-check
 git -C "$SRC" worktree remove --force "$check" 2>/dev/null || rm -rf "$check"
 git -C "$SRC" worktree prune
 git -C "$SRC" worktree add -q --detach "$check" base
-# shellcheck disable=SC2046
+# shellcheck disable=SC2086
 git -C "$check" -c user.name=series-check -c user.email=series-check@localhost \
-    am -q $(ls "$out"/*.patch | grep -v '/0000-') ||
+    am -q $patches ||
     die "the series does not apply with git am onto qemu $version"
 git -C "$check" diff --quiet HEAD "$(git -C "$SRC" rev-parse HEAD)" -- ||
     die "git am of the series gives a tree that differs from $SRC"
 git -C "$SRC" worktree remove --force "$check"
-note "series of $n patches applies with git am onto qemu $version"
+say "series of $n patches applies with git am onto qemu $version"
 
-# checkpatch: errors fail, warnings are shown.
+# Build and test every commit in a worktree of its own; ccache keeps the
+# builds after the first cheap.
 status=0
-(cd "$SRC" && ./scripts/checkpatch.pl -q \
-    $(ls "$out"/*.patch | grep -v '/0000-')) > "$out/checkpatch.log" 2>&1 ||
-    status=$?
-cat "$out/checkpatch.log"
-[ $status -eq 0 ] || die "checkpatch.pl found errors (log: $out/checkpatch.log)"
-note "checkpatch.pl: clean; series in $out"
+tree=$BUILD/series-build
+if [ ! -d "$tree/.git" ] && [ ! -f "$tree/.git" ]; then
+    rm -rf "$tree"
+    git -C "$SRC" worktree prune
+    git -C "$SRC" worktree add -q --detach "$tree" base
+    # The +ds source has subprojects outside git: share them.
+    for d in "$SRC"/subprojects/*/; do
+        [ -e "$tree/subprojects/$(basename "$d")" ] ||
+            cp -a "$d" "$tree/subprojects/"
+    done
+fi
+commits=$(git -C "$SRC" rev-list --reverse base..HEAD)
+[ -n "${SERIES_QUICK:-}" ] && commits=$(git -C "$SRC" rev-parse HEAD)
+i=0
+for c in $commits; do
+    i=$((i + 1))
+    title=$(git -C "$SRC" log -1 --format=%s "$c")
+    git -C "$tree" checkout -q --detach "$c"
+    t0=$(date +%s)
+    targets="qemu-system-x86_64 tests/unit/test-char"
+    [ -f "$tree/tests/unit/test-rotating-file.c" ] &&
+        targets="$targets tests/unit/test-rotating-file"
+    # shellcheck disable=SC2086
+    if ! "$TOP/scripts/build.sh" --tree "$tree" $targets > "$out/build-$i.log" 2>&1
+    then
+        say "commit $i ($title): BUILD FAILED, see $out/build-$i.log"
+        status=1
+        continue
+    fi
+    result=
+    for t in $targets; do
+        case $t in tests/unit/*) ;; *) continue ;; esac
+        if "$tree/build/$t" > "$out/test-$i-$(basename "$t").log" 2>&1; then
+            result="$result $(basename "$t"): $(grep -c '^ok' \
+                "$out/test-$i-$(basename "$t").log") ok;"
+        else
+            result="$result $(basename "$t"): FAILED;"
+            status=1
+        fi
+    done
+    say "commit $i ($title): built in $(( $(date +%s) - t0 )) s;$result"
+done
+
+# The documentation, with warnings as errors, at the last commit.
+docs=$tree/build-docs
+if [ ! -f "$docs/build.ninja" ]; then
+    mkdir -p "$docs"
+    (cd "$docs" && ../configure --python=/usr/bin/python3 --enable-docs \
+        --enable-werror --target-list=x86_64-softmmu \
+        --without-default-features --disable-download \
+        --disable-install-blobs --cc="ccache gcc" > configure.log 2>&1) ||
+        die "configuring the documentation build failed ($docs/configure.log)"
+fi
+if ninja -C "$docs" docs/docs.stamp > "$out/docs.log" 2>&1; then
+    say "documentation: built with Sphinx, warnings as errors ($docs/docs/manual)"
+else
+    say "documentation: FAILED, see $out/docs.log"
+    status=1
+fi
+
+# checkpatch: each patch, then the series as one mbox.
+checkpatch() {
+    (cd "$SRC" && ./scripts/checkpatch.pl -q "$@") 2>&1 || true
+}
+for p in $patches; do
+    log=$(checkpatch "$p")
+    if [ -n "$log" ]; then
+        say "checkpatch $(basename "$p"):"
+        echo "$log" | tee -a "$report"
+    fi
+done
+# shellcheck disable=SC2086
+cat $patches > "$out/series.mbox"
+whole=$(checkpatch "$out/series.mbox")
+errors=$(echo "$patches" | while read -r p; do checkpatch "$p"; done |
+         grep -c '^ERROR' || true)
+warnings=$(echo "$patches" | while read -r p; do checkpatch "$p"; done |
+           grep -c '^WARNING' || true)
+say "checkpatch per patch: $errors errors, $warnings warnings;" \
+    "as one mbox: $(echo "$whole" | grep -c '^ERROR' || true) errors," \
+    "$(echo "$whole" | grep -c '^WARNING' || true) warnings"
+[ -n "$whole" ] && echo "$whole" | tee -a "$report"
+[ "$errors" = 0 ] && [ "$warnings" = 0 ] && [ -z "$whole" ] || status=1
+say "make series took $(( $(date +%s) - start )) s; series in $out"
+exit $status

@@ -19,7 +19,8 @@ RUN_PKGS="seabios qemu-system-data busybox-static cpio"
 TEST_PKGS="socat logrotate clang libclang-rt-14-dev gcc-mingw-w64-x86-64-win32"
 BENCH_PKGS="apache2-utils daemontools s6 gnuplot-nox"
 LIBVIRT_PKGS="libvirt-daemon-system libvirt-clients"
-ALL_PKGS="$BUILD_PKGS $RUN_PKGS $TEST_PKGS $BENCH_PKGS $LIBVIRT_PKGS"
+DOCS_PKGS="python3-sphinx python3-sphinx-rtd-theme"
+ALL_PKGS="$BUILD_PKGS $RUN_PKGS $TEST_PKGS $BENCH_PKGS $LIBVIRT_PKGS $DOCS_PKGS"
 MIN_MESON=1.5.0
 EXTRA_SOURCES=/etc/apt/sources.list.d/qemu-console-log.sources
 

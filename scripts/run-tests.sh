@@ -28,8 +28,10 @@ export CONSOLE_LOG_GUEST_DIR=$BUILD/guest
 note "running: $names"
 status=0
 # shellcheck disable=SC2086
+# The tests with the Linux guest are slow tests, which QEMU runs with
+# SPEED=slow (meson's "slow" setup); make test asks for all of them.
 "$OBJ/pyvenv/bin/meson" test -C "$OBJ" --no-rebuild --print-errorlogs \
-    $names || status=$?
+    --setup slow $names || status=$?
 
 # A short libFuzzer run over the corpus kept in tests/fuzz, and beyond.
 fuzz_tap=$BUILD/fuzz/short.tap

@@ -539,8 +539,7 @@ int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
 
-    if (!console_log_guest_dir() || !qtest_has_accel("tcg")) {
-        g_test_skip("needs TCG and a guest in CONSOLE_LOG_GUEST_DIR");
+    if (!console_log_guest_ready("console-log/e2e")) {
         return g_test_run();
     }
     qtest_add_func("console-log/nova-reboot/baseline", test_nova_baseline);

@@ -14,6 +14,28 @@ const char *console_log_guest_dir(void)
     return getenv("CONSOLE_LOG_GUEST_DIR");
 }
 
+static void skip_with_reason(const void *reason)
+{
+    g_test_skip(reason);
+}
+
+bool console_log_guest_ready(const char *path)
+{
+    const char *reason =
+        !g_test_slow() ? "boots a Linux guest: slow tests only "
+                         "(SPEED=slow, G_TEST_SLOW=1 or -m slow)" :
+        !qtest_has_accel("tcg") ? "needs TCG" :
+        !console_log_guest_dir() ? "needs the test guest in "
+                                   "CONSOLE_LOG_GUEST_DIR (vmlinuz, "
+                                   "initramfs.gz)" : NULL;
+
+    if (reason) {
+        qtest_add_data_func(path, reason, skip_with_reason);
+        return false;
+    }
+    return true;
+}
+
 Scratch *scratch_new(void)
 {
     Scratch *s = g_new0(Scratch, 1);

@@ -27,6 +27,13 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(Scratch, scratch_free)
 /* $CONSOLE_LOG_GUEST_DIR: vmlinuz and initramfs.gz, or NULL. */
 const char *console_log_guest_dir(void);
 
+/*
+ * Whether the tests with the guest can run: slow tests asked for (QEMU's
+ * SPEED=slow, G_TEST_SLOW, -m slow), TCG, and the guest.  If not, a test
+ * @path is added that is skipped, saying why.
+ */
+bool console_log_guest_ready(const char *path);
+
 /* Contents of a file, or NULL if it does not exist. */
 char *slurp(const char *path);
 char *slurp_len(const char *path, size_t *len);
