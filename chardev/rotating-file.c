@@ -56,6 +56,12 @@ struct RotatingFile {
     size_t cut_stamp_left;
     char *joined;               /* stamps and lines, to write in one go */
     size_t joined_size;
+    struct iovec *pieces;       /* what of it is stamps, what lines */
+    int pieces_size;
+    /* No line shorter than this is split between two files */
+    uint64_t line_reserve;
+    /* Written by others before, through a pipe, say: the end is unseen */
+    bool end_unknown;
 
     int64_t rotate_retry_at;    /* monotonic time in us; 0: not failing */
     int64_t quiet_until;
@@ -125,18 +131,39 @@ static void format_stamp(RotatingFile *rf)
 /* Unless the file is empty, or a line just ended, end the line. */
 static void start_new_line(RotatingFile *rf)
 {
-    if (!rf->at_line_start && rf->size &&
+    if (!rf->at_line_start && (rf->size || rf->end_unknown) &&
         RETRY_ON_EINTR(write(rf->fd, "\n", 1)) == 1) {
         rf->size++;
         rf->at_line_start = true;
     }
+    rf->end_unknown = false;
 }
 
-static const char *const marker_reasons[] = {
-    [ROTATING_FILE_REASON_START] = "opened, new generation (start)",
-    [ROTATING_FILE_REASON_SIZE] = "new generation (size)",
-    [ROTATING_FILE_REASON_COMMAND] = "new generation (command)",
-};
+static void rotate_for_marker(RotatingFile *rf);
+
+/* Finish a stamp that a short write cut, rather than leave a fragment */
+static void finish_cut_stamp(RotatingFile *rf)
+{
+    if (rf->cut_stamp_left &&
+        RETRY_ON_EINTR(write(rf->fd, rf->cut_stamp + ROTATING_FILE_STAMP_LEN -
+                             rf->cut_stamp_left, rf->cut_stamp_left)) ==
+        rf->cut_stamp_left) {
+        rf->size += rf->cut_stamp_left;
+    }
+    rf->cut_stamp_left = 0;
+}
+
+/*
+ * Before going on in another file: a line that goes on there gets a
+ * stamp of its own.
+ */
+static void leave_file(RotatingFile *rf)
+{
+    finish_cut_stamp(rf);
+    if (rf->timestamps) {
+        rf->at_line_start = true;
+    }
+}
 
 /*
  * QEMU's own line, stamped: what happened to the file and who wrote it.
@@ -150,16 +177,20 @@ static void write_marker(RotatingFile *rf, const char *what)
     if (!rf->marker) {
         return;
     }
+    finish_cut_stamp(rf);
     start_new_line(rf);
     format_stamp(rf);
     line = g_strdup_printf("%s" ROTATING_FILE_MARKER_PREFIX "%s: %s ====\n",
                            rf->stamp, rf->marker, what);
+    /* Markers count towards the size limit too */
+    if (rf->max_size && rf->size + strlen(line) > rf->max_size) {
+        rotate_for_marker(rf);
+    }
     ret = RETRY_ON_EINTR(write(rf->fd, line, strlen(line)));
     if (ret > 0) {
         rf->size += ret;
         rf->at_line_start = ret == strlen(line);
     }
-    rf->cut_stamp_left = 0;
 }
 
 #ifndef _WIN32
@@ -490,6 +521,12 @@ static int first_gap(RotatingFile *rf)
     return k;
 }
 
+static const char *const marker_reasons[] = {
+    [ROTATING_FILE_REASON_START] = "opened, new generation (start)",
+    [ROTATING_FILE_REASON_SIZE] = "new generation (size)",
+    [ROTATING_FILE_REASON_COMMAND] = "new generation (command)",
+};
+
 /*
  * Create the next generation as PATH.new, rename PATH.k to PATH.(k+1)
  * from the first gap down and PATH to PATH.0, then PATH.new to PATH.
@@ -553,11 +590,11 @@ static bool rotating_file_shift(RotatingFile *rf, RotatingFileReason reason,
     }
 
     if (rf->fd >= 0) {
+        leave_file(rf);
         qemu_close(rf->fd);
     }
     rf->fd = new_fd;
     rf->size = 0;
-    rf->cut_stamp_left = 0;
     rf->rotate_retry_at = 0;
     release_in_background(held);
     write_marker(rf, marker_reasons[reason]);
@@ -596,29 +633,50 @@ static bool path_has_data(RotatingFile *rf)
 #endif
 
 /*
- * Whether the current file, written by others before, ends with an
- * incomplete line; only when stamps or markers need to know.
+ * Where the current file, written by others before, ends: in the middle
+ * of a line or not; only when stamps or markers need to know.  Through a
+ * pipe (to libvirt's virtlogd, say) the end cannot be seen.
  */
-static bool ends_mid_line(RotatingFile *rf)
+static void look_at_end(RotatingFile *rf)
 {
+    struct stat st;
+    char last = '\n';
 #ifndef _WIN32
-    char last;
-    int fd;
-    bool mid_line;
-
-    if ((!rf->timestamps && !rf->marker) || !rf->size || rf->dir_fd < 0) {
-        return false;
-    }
-    fd = openat(rf->dir_fd, rf->base, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-    if (fd < 0) {
-        return false;
-    }
-    mid_line = pread(fd, &last, 1, rf->size - 1) == 1 && last != '\n';
-    close(fd);
-    return mid_line;
-#else
-    return false;
+    int fd = -1;
 #endif
+
+    if (!rf->timestamps && !rf->marker) {
+        return;
+    }
+    if (fstat(rf->fd, &st) == 0 && !S_ISREG(st.st_mode)) {
+        rf->end_unknown = true;
+        rf->at_line_start = false;
+        return;
+    }
+    if (!rf->size) {
+        rf->at_line_start = true;
+        return;
+    }
+#ifdef CONFIG_LINUX
+    {
+        /* The file open for writing, whatever its name now */
+        g_autofree char *self = g_strdup_printf("/proc/self/fd/%d", rf->fd);
+
+        fd = open(self, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    }
+#endif
+#ifndef _WIN32
+    if (fd < 0 && rf->dir_fd >= 0) {
+        fd = openat(rf->dir_fd, rf->base, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    }
+    if (fd >= 0) {
+        if (pread(fd, &last, 1, rf->size - 1) != 1) {
+            last = '\n';
+        }
+        close(fd);
+    }
+#endif
+    rf->at_line_start = last == '\n';
 }
 
 /*
@@ -699,7 +757,10 @@ RotatingFile *rotating_file_open(const RotatingFileOptions *opts,
     rf->max_size = opts->max_size;
     rf->generations_opt = opts->generations_opt;
     rf->timestamps = opts->timestamps;
-    rf->marker = g_strdup(opts->marker);
+    /* (A marker longer than a file could hold would rotate forever) */
+    rf->marker = opts->marker ? g_strndup(opts->marker, 200) : NULL;
+    rf->line_reserve = ROTATING_FILE_LINE_RESERVE +
+                       (rf->timestamps ? ROTATING_FILE_STAMP_LEN : 0);
     rf->ops = ops;
     rf->opaque = opaque;
     rf->given_path = g_strdup(opts->path);
@@ -753,7 +814,7 @@ RotatingFile *rotating_file_open(const RotatingFileOptions *opts,
      * migration, whose source may still be writing.
      */
     if (!opts->take_over) {
-        rf->at_line_start = !ends_mid_line(rf);
+        look_at_end(rf);
         if (rf->marker) {
             write_marker(rf, "opened");
         } else if (rf->timestamps) {
@@ -778,6 +839,7 @@ void rotating_file_close(RotatingFile *rf)
     g_free(rf->new_name);
     g_free(rf->marker);
     g_free(rf->joined);
+    g_free(rf->pieces);
     g_free(rf->base);
     g_free(rf->given_path);
     g_free(rf->path);
@@ -787,8 +849,8 @@ void rotating_file_close(RotatingFile *rf)
 /*
  * Before writing at rf->size, @line_start saying whether a line starts
  * there: rotate first if the file is full, or if a line would start in
- * it with less room left than ROTATING_FILE_LINE_RESERVE, so that no
- * line shorter than that is ever split.  Returns whether the size limit
+ * it with less room left than ROTATING_FILE_LINE_RESERVE (and a stamp),
+ * so that no line shorter than that is ever split.  Returns whether the size limit
  * holds for what follows: a failed rotation is not retried for a while,
  * and meanwhile the file grows beyond the limit rather than lose output.
  */
@@ -797,7 +859,7 @@ static bool rotate_if_due(RotatingFile *rf, bool line_start)
     Error *err = NULL;
 
     if (rf->size < rf->max_size &&
-        !(line_start && rf->size > rf->max_size - ROTATING_FILE_LINE_RESERVE)) {
+        !(line_start && rf->size > rf->max_size - rf->line_reserve)) {
         return true;
     }
     if (rf->rotate_retry_at && g_get_monotonic_time() < rf->rotate_retry_at) {
@@ -813,6 +875,23 @@ static bool rotate_if_due(RotatingFile *rf, bool line_start)
     return true;
 }
 
+/* Before a marker that would not fit in the current file */
+static void rotate_for_marker(RotatingFile *rf)
+{
+    Error *err = NULL;
+
+    if (!rf->generations ||
+        (rf->rotate_retry_at && g_get_monotonic_time() < rf->rotate_retry_at)) {
+        return;
+    }
+    if (!rotating_file_shift(rf, ROTATING_FILE_REASON_SIZE, &err)) {
+        rotating_file_failed(rf, "%s: %s; writing on to '%s'",
+                             rf->generations_opt, error_get_pretty(err),
+                             rf->path);
+        error_free(err);
+    }
+}
+
 /*
  * How much of @buf goes to the current file, without stamps: cut where a
  * line would start too late (see rotate_if_due()), or where the file is
@@ -820,7 +899,7 @@ static bool rotate_if_due(RotatingFile *rf, bool line_start)
  */
 static size_t fit_plain(RotatingFile *rf, const char *buf, size_t len)
 {
-    uint64_t last_line_start = rf->max_size - ROTATING_FILE_LINE_RESERVE;
+    uint64_t last_line_start = rf->max_size - rf->line_reserve;
     uint64_t room, late;
     const char *newline;
 
@@ -840,16 +919,29 @@ static size_t fit_plain(RotatingFile *rf, const char *buf, size_t len)
     return MIN(len, room);
 }
 
-/* Pieces of one write: a 4 KiB write of 80-byte lines with their stamps */
-#define MAX_IOV 256
-
+/* The pieces of one write: stamps and lines, in rf->pieces */
 typedef struct Plan {
-    struct iovec iov[MAX_IOV];
+    RotatingFile *rf;
+    struct iovec *iov;
     int n;
 } Plan;
 
+static void plan_init(Plan *p, RotatingFile *rf)
+{
+    p->rf = rf;
+    p->iov = rf->pieces;
+    p->n = 0;
+}
+
 static void plan_add(Plan *p, const void *base, size_t len)
 {
+    RotatingFile *rf = p->rf;
+
+    if (p->n == rf->pieces_size) {
+        rf->pieces_size = MAX(64, 2 * rf->pieces_size);
+        rf->pieces = g_renew(struct iovec, rf->pieces, rf->pieces_size);
+        p->iov = rf->pieces;
+    }
     p->iov[p->n].iov_base = (void *)base;
     p->iov[p->n].iov_len = len;
     p->n++;
@@ -881,20 +973,24 @@ static size_t plan_stamped(RotatingFile *rf, Plan *p, const char *buf,
     uint64_t size = rf->size;
     size_t pos = 0;
 
-    p->n = 0;
+    plan_init(p, rf);
     if (rf->cut_stamp_left) {
         plan_add(p, rf->cut_stamp + ROTATING_FILE_STAMP_LEN -
                     rf->cut_stamp_left, rf->cut_stamp_left);
         size += rf->cut_stamp_left;
     }
-    while (pos < len && p->n + 2 <= MAX_IOV) {
+    while (pos < len) {
         const char *newline;
         size_t seg;
 
         if (line_start) {
             if (rf->max_size && limited && p->n &&
-                size > rf->max_size - ROTATING_FILE_LINE_RESERVE) {
+                size > rf->max_size - rf->line_reserve) {
                 break;          /* rotate before this line */
+            }
+            if (rf->max_size && limited &&
+                size + ROTATING_FILE_STAMP_LEN >= rf->max_size) {
+                break;          /* (a file full of markers) */
             }
             /* All lines of one write came at the same time */
             if (!stamped) {
@@ -998,15 +1094,18 @@ ssize_t rotating_file_write(RotatingFile *rf, const void *buf, size_t len)
     while (done < len) {
         size_t planned, bytes;
         const char *joined;
-        ssize_t ret;
+        ssize_t ret, wrote;
 
         if (rf->timestamps) {
             planned = plan_stamped(rf, &plan, data + done, len - done);
         } else {
             planned = rf->max_size ? fit_plain(rf, data + done, len - done)
                                    : len - done;
-            plan.n = 0;
+            plan_init(&plan, rf);
             plan_add(&plan, data + done, planned);
+        }
+        if (!plan.n) {
+            break;              /* nothing fits, not even after rotating */
         }
         joined = plan_bytes(rf, &plan, &bytes);
         ret = RETRY_ON_EINTR(write(rf->fd, joined, bytes));
@@ -1023,9 +1122,11 @@ ssize_t rotating_file_write(RotatingFile *rf, const void *buf, size_t len)
             }
             break;
         }
-        ret = account(rf, &plan, ret, bytes, planned);
+        wrote = ret;
+        ret = account(rf, &plan, wrote, bytes, planned);
         done += ret;
-        if (ret < planned) {
+        /* A short write stops here, unless it wrote just (part of) a stamp */
+        if (ret < planned && (ret || !wrote)) {
             break;
         }
     }
@@ -1049,8 +1150,8 @@ bool rotating_file_rotate(RotatingFile *rf, Error **errp)
 bool rotating_file_reopen(RotatingFile *rf, Error **errp)
 {
     int flags = O_WRONLY | O_BINARY | O_APPEND | O_CREAT;
-    struct stat st;
-    bool have_stat;
+    struct stat st, new_st;
+    bool have_stat, same;
     int fd;
 
     if (rf->generations) {
@@ -1059,8 +1160,23 @@ bool rotating_file_reopen(RotatingFile *rf, Error **errp)
     /* If PATH was moved away, the new one succeeds the old. */
     have_stat = fstat(rf->fd, &st) == 0 && S_ISREG(st.st_mode);
     fd = open_path(rf, flags, 0666, have_stat ? &st : NULL, errp);
-    if (fd < 0 || !use_fd(rf, fd, errp)) {
+    if (fd < 0) {
         return false;
+    }
+    same = have_stat && fstat(fd, &new_st) == 0 &&
+           new_st.st_dev == st.st_dev && new_st.st_ino == st.st_ino;
+    if (!same) {
+        leave_file(rf);
+    }
+    if (!use_fd(rf, fd, errp)) {
+        return false;
+    }
+    /* Another file may hold what others wrote (a migration's source) */
+    if (!same) {
+        look_at_end(rf);
+        if (rf->timestamps) {
+            start_new_line(rf);
+        }
     }
     write_marker(rf, "reopened");
     return true;

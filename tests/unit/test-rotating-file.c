@@ -1281,6 +1281,113 @@ static void test_marker_after_partial_line(void)
                    "chardev c0: opened ====\nS ne? no: a new boot\n");
 }
 
+/* The line reserve counts the stamp: a 239-byte line is not split. */
+static void test_stamp_reserve(void)
+{
+    g_autoptr(Dir) d = dir_new();
+    RotatingFile *rf = open_stamped(d, false, 2, 4096, NULL);
+    /* With its stamp and newline, it ends where the old reserve began */
+    g_autofree char *filler = g_strnfill(4096 - 256 - 25 - 1, 'f');
+    g_autofree char *line = g_strnfill(239, 'l');
+    g_autofree char *expected = NULL;
+
+    write_str(rf, filler);
+    write_str(rf, "\n");
+    write_str(rf, line);
+    write_str(rf, "\n");
+    rotating_file_close(rf);
+    expected = g_strdup_printf("S %s\n", line);
+    assert_stamped(d->path, expected);
+    g_free(expected);
+    expected = g_strdup_printf("S %s\n", filler);
+    assert_stamped(gen(d, 0), expected);
+}
+
+/* Markers count towards the size limit: restarts never grow a file. */
+static void test_marker_size_limit(void)
+{
+    g_autoptr(Dir) d = dir_new();
+    g_autofree char *nearly = g_strnfill(4090, 'n');
+    int i, k;
+
+    put(d->path, nearly);
+    for (i = 0; i < 3; i++) {
+        rotating_file_close(open_stamped(d, true, 3, 4096,
+                                         "QEMU test, pid 3, chardev c0"));
+    }
+    for (k = -1; k < 3; k++) {
+        g_autofree char *name = k < 0 ? g_strdup(d->path) : gen(d, k);
+
+        if (exists(name)) {
+            g_assert_cmpuint(file_size(name), <=, 4096);
+        }
+    }
+    g_assert(exists(gen(d, 0)));
+}
+
+/* A marker far longer than a file can hold is cut, not rotated forever */
+static void test_marker_too_long(void)
+{
+    g_autoptr(Dir) d = dir_new();
+    g_autofree char *who = g_strnfill(5000, 'w');
+    RotatingFile *rf = open_stamped(d, false, 2, 4096, who);
+
+    write_str(rf, "guest\n");
+    g_assert(rotating_file_rotate(rf, &error_abort));
+    write_str(rf, "more\n");
+    rotating_file_close(rf);
+    g_assert_cmpuint(file_size(d->path), <, 512);
+}
+
+/*
+ * Through a pipe (to virtlogd, say) the end of what others wrote cannot
+ * be seen: the marker starts on a line of its own all the same.
+ */
+static void test_marker_pipe(void)
+{
+    g_autoptr(Dir) d = dir_new();
+    RotatingFileOptions opts = options(d, true, 0, 0);
+    g_autofree char *got = NULL;
+    char buf[512];
+    RotatingFile *rf;
+    ssize_t n;
+    int reader;
+
+    g_assert_cmpint(mkfifo(d->path, 0600), ==, 0);
+    reader = open(d->path, O_RDONLY | O_NONBLOCK);
+    g_assert_cmpint(reader, >=, 0);
+    opts.marker = "QEMU test, pid 4, chardev c0";
+    rf = rotating_file_open(&opts, NULL, NULL, &error_abort);
+    write_str(rf, "boot\n");
+    rotating_file_close(rf);
+    n = read(reader, buf, sizeof(buf) - 1);
+    close(reader);
+    g_assert_cmpint(n, >, 0);
+    buf[n] = '\0';
+    got = unstamped(buf);
+    g_assert_cmpstr(got, ==, "\nS ==== QEMU test, pid 4, chardev c0: opened "
+                    "====\nboot\n");
+}
+
+/* A line that goes on in a new file gets a stamp there. */
+static void test_stamp_continued_in_new_file(void)
+{
+    g_autoptr(Dir) d = dir_new();
+    g_autofree char *moved = g_strdup_printf("%s.moved", d->path);
+    RotatingFile *rf = open_stamped(d, false, 2, 0, NULL);
+
+    write_str(rf, "abc");
+    g_assert(rotating_file_rotate(rf, &error_abort));
+    write_str(rf, "def");
+    g_assert_cmpint(rename(d->path, moved), ==, 0);
+    g_assert(rotating_file_reopen(rf, &error_abort));
+    write_str(rf, "ghi\n");
+    rotating_file_close(rf);
+    assert_stamped(gen(d, 0), "S abc");
+    assert_stamped(moved, "S def");
+    assert_stamped(d->path, "S ghi\n");
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -1343,6 +1450,13 @@ int main(int argc, char **argv)
                     test_stamp_partial_last_line);
     g_test_add_func("/rotating-file/stamp/size-limit", test_stamp_size_limit);
     g_test_add_func("/rotating-file/marker/reasons", test_marker);
+    g_test_add_func("/rotating-file/stamp/reserve", test_stamp_reserve);
+    g_test_add_func("/rotating-file/stamp/continued-in-new-file",
+                    test_stamp_continued_in_new_file);
+    g_test_add_func("/rotating-file/marker/size-limit",
+                    test_marker_size_limit);
+    g_test_add_func("/rotating-file/marker/too-long", test_marker_too_long);
+    g_test_add_func("/rotating-file/marker/pipe", test_marker_pipe);
     g_test_add_func("/rotating-file/marker/after-partial-line",
                     test_marker_after_partial_line);
 #ifdef CONFIG_LINUX

@@ -36,10 +36,13 @@ typedef void *gpointer;
 #define G_GNUC_PRINTF(f, a) __attribute__((format(gnu_printf, f, a)))
 #define G_NORETURN __attribute__((noreturn))
 #define g_new0(type, n) ((type *)g_malloc0_n((n), sizeof(type)))
+#define g_renew(type, p, n) ((type *)g_realloc_n((p), (n), sizeof(type)))
+void *g_realloc_n(void *p, size_t n, size_t size);
 void *g_malloc0_n(size_t n, size_t size);
 void g_free(void *p);
 void *g_realloc(void *p, size_t size);
 char *g_strdup(const char *s);
+char *g_strndup(const char *s, size_t n);
 char *g_strdup_printf(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
 char *g_strdup_vprintf(const char *fmt, va_list ap) G_GNUC_PRINTF(1, 0);
 void g_strfreev(char **v);
