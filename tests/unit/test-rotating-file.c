@@ -1089,7 +1089,7 @@ static void test_fault_rename_keeps_failing(void)
 }
 #endif
 
-/* @contents with every time stamp replaced by "S " */
+/* @contents with every time stamp replaced by "S|" */
 static char *unstamped(const char *contents)
 {
     g_autoptr(GRegex) stamp = g_regex_new(
@@ -1097,7 +1097,7 @@ static char *unstamped(const char *contents)
         0, 0, NULL);
 
     return g_regex_replace_literal(stamp, contents ? contents : "", -1, 0,
-                                   "S ", 0, NULL);
+                                   "S|", 0, NULL);
 }
 
 static void assert_stamped(const char *path, const char *expected)
@@ -1143,7 +1143,7 @@ static void test_stamp_format(void)
     g_assert_nonnull(stamped);
     g_assert_cmpint(g_date_time_difference(stamped, before), >=, -1000);
     g_assert_cmpint(g_date_time_difference(after, stamped), >=, 0);
-    assert_stamped(d->path, "S line\n");
+    assert_stamped(d->path, "S|line\n");
 }
 
 /*
@@ -1165,8 +1165,8 @@ static void test_stamp_split_writes(void)
         write_all(rf, text + i, 1);
     }
     rotating_file_close(rf);
-    assert_stamped(d->path, "S hello\r\nS world\nS \nS last\r\n"
-                            "S hello\r\nS world\nS \nS last\r\n");
+    assert_stamped(d->path, "S|hello\r\nS|world\nS|\nS|last\r\n"
+                            "S|hello\r\nS|world\nS|\nS|last\r\n");
 }
 
 /*
@@ -1181,11 +1181,11 @@ static void test_stamp_partial_last_line(void)
     write_str(rf, "no newline");
     write_str(rf, " yet");
     rotating_file_close(rf);
-    assert_stamped(d->path, "S no newline yet");
+    assert_stamped(d->path, "S|no newline yet");
     rf = open_stamped(d, true, 0, 0, NULL);
     write_str(rf, "next\n");
     rotating_file_close(rf);
-    assert_stamped(d->path, "S no newline yet\nS next\n");
+    assert_stamped(d->path, "S|no newline yet\nS|next\n");
 }
 
 /*
@@ -1227,7 +1227,7 @@ static void test_stamp_size_limit(void)
         g_assert_cmpuint(strlen(contents), <=, 4096);
         g_assert_cmpint(contents[strlen(contents) - 1], ==, '\n');
         for (i = 0; lines[i + 1]; i++) {
-            g_assert(g_str_has_prefix(lines[i], "S "));
+            g_assert(g_str_has_prefix(lines[i], "S|"));
             g_string_append_printf(kept, "%s\n", lines[i] + 2);
         }
     }
@@ -1259,11 +1259,11 @@ static void test_marker(void)
     write_str(rf, "three\n");
     rotating_file_close(rf);
     assert_gen(d, 1, "the previous boot\n");
-    assert_stamped(gen(d, 0), "S ==== QEMU test, pid 1, chardev c0: opened, "
+    assert_stamped(gen(d, 0), "S|==== QEMU test, pid 1, chardev c0: opened, "
                    "new generation (start) ====\none\n");
-    assert_stamped(moved, "S ==== QEMU test, pid 1, chardev c0: new "
+    assert_stamped(moved, "S|==== QEMU test, pid 1, chardev c0: new "
                    "generation (command) ====\ntwo, no newline");
-    assert_stamped(d->path, "S ==== QEMU test, pid 1, chardev c0: reopened "
+    assert_stamped(d->path, "S|==== QEMU test, pid 1, chardev c0: reopened "
                    "====\nthree\n");
 }
 
@@ -1277,8 +1277,8 @@ static void test_marker_after_partial_line(void)
     rf = open_stamped(d, true, 0, 0, "QEMU test, pid 2, chardev c0");
     write_str(rf, "ne? no: a new boot\n");
     rotating_file_close(rf);
-    assert_stamped(d->path, "killed mid-li\nS ==== QEMU test, pid 2, "
-                   "chardev c0: opened ====\nS ne? no: a new boot\n");
+    assert_stamped(d->path, "killed mid-li\nS|==== QEMU test, pid 2, "
+                   "chardev c0: opened ====\nS|ne? no: a new boot\n");
 }
 
 /* The line reserve counts the stamp: a 239-byte line is not split. */
@@ -1296,10 +1296,10 @@ static void test_stamp_reserve(void)
     write_str(rf, line);
     write_str(rf, "\n");
     rotating_file_close(rf);
-    expected = g_strdup_printf("S %s\n", line);
+    expected = g_strdup_printf("S|%s\n", line);
     assert_stamped(d->path, expected);
     g_free(expected);
-    expected = g_strdup_printf("S %s\n", filler);
+    expected = g_strdup_printf("S|%s\n", filler);
     assert_stamped(gen(d, 0), expected);
 }
 
@@ -1365,7 +1365,7 @@ static void test_marker_pipe(void)
     g_assert_cmpint(n, >, 0);
     buf[n] = '\0';
     got = unstamped(buf);
-    g_assert_cmpstr(got, ==, "\nS ==== QEMU test, pid 4, chardev c0: opened "
+    g_assert_cmpstr(got, ==, "\nS|==== QEMU test, pid 4, chardev c0: opened "
                     "====\nboot\n");
 }
 
@@ -1383,9 +1383,9 @@ static void test_stamp_continued_in_new_file(void)
     g_assert(rotating_file_reopen(rf, &error_abort));
     write_str(rf, "ghi\n");
     rotating_file_close(rf);
-    assert_stamped(gen(d, 0), "S abc");
-    assert_stamped(moved, "S def");
-    assert_stamped(d->path, "S ghi\n");
+    assert_stamped(gen(d, 0), "S|abc");
+    assert_stamped(moved, "S|def");
+    assert_stamped(d->path, "S|ghi\n");
 }
 
 int main(int argc, char **argv)
