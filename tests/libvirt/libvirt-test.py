@@ -407,6 +407,7 @@ def main():
     failed = 0
     for n, (description, fn) in enumerate(cases, 1):
         t0 = time.time()
+        earlier = len(domains)
         try:
             detail = fn()
             print('ok %d - %s' % (n, description))
@@ -415,7 +416,7 @@ def main():
             detail = '%s: %s' % (type(e).__name__, e)
             print('not ok %d - %s' % (n, description))
             # What QEMU said, before cleaning up removes the domain's log
-            for name in domains:
+            for name in domains[earlier:]:
                 log = '/var/log/libvirt/qemu/%s.log' % name
                 if os.path.exists(log):
                     for line in open(log, errors='replace').read(
