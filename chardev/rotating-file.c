@@ -60,8 +60,11 @@ struct RotatingFile {
     int pieces_size;
     /* No line shorter than this is split between two files */
     uint64_t line_reserve;
-    /* Written by others before, through a pipe, say: the end is unseen */
-    bool end_unknown;
+    /*
+     * Through a pipe (to virtlogd, say) no writer sees how the file
+     * ends: each one leaves its last line ended, see look_at_end().
+     */
+    bool end_unseen;
 
     int64_t rotate_retry_at;    /* monotonic time in us; 0: not failing */
     int64_t quiet_until;
@@ -131,12 +134,11 @@ static void format_stamp(RotatingFile *rf)
 /* Unless the file is empty, or a line just ended, end the line. */
 static void start_new_line(RotatingFile *rf)
 {
-    if (!rf->at_line_start && (rf->size || rf->end_unknown) &&
+    if (!rf->at_line_start && rf->size &&
         RETRY_ON_EINTR(write(rf->fd, "\n", 1)) == 1) {
         rf->size++;
         rf->at_line_start = true;
     }
-    rf->end_unknown = false;
 }
 
 static void rotate_for_marker(RotatingFile *rf);
@@ -160,6 +162,11 @@ static void finish_cut_stamp(RotatingFile *rf)
 static void leave_file(RotatingFile *rf)
 {
     finish_cut_stamp(rf);
+    /* The next writer through a pipe starts on a new line */
+    if (rf->end_unseen && !rf->at_line_start &&
+        RETRY_ON_EINTR(write(rf->fd, "\n", 1)) == 1) {
+        rf->size++;
+    }
     if (rf->timestamps) {
         rf->at_line_start = true;
     }
@@ -635,7 +642,10 @@ static bool path_has_data(RotatingFile *rf)
 /*
  * Where the current file, written by others before, ends: in the middle
  * of a line or not; only when stamps or markers need to know.  Through a
- * pipe (to libvirt's virtlogd, say) the end cannot be seen.
+ * pipe (to libvirt's virtlogd, say) the end cannot be seen: the writer
+ * before, if it stamped or marked, ended its last line when it closed
+ * (rotating_file_close()), and so will this one.  Writing a line end here
+ * instead would leave an empty line in the usual case, a clean end.
  */
 static void look_at_end(RotatingFile *rf)
 {
@@ -648,9 +658,9 @@ static void look_at_end(RotatingFile *rf)
     if (!rf->timestamps && !rf->marker) {
         return;
     }
-    if (fstat(rf->fd, &st) == 0 && !S_ISREG(st.st_mode)) {
-        rf->end_unknown = true;
-        rf->at_line_start = false;
+    rf->end_unseen = fstat(rf->fd, &st) == 0 && !S_ISREG(st.st_mode);
+    if (rf->end_unseen) {
+        rf->at_line_start = true;
         return;
     }
     if (!rf->size) {
@@ -830,6 +840,7 @@ void rotating_file_close(RotatingFile *rf)
         return;
     }
     if (rf->fd >= 0) {
+        leave_file(rf);
         qemu_close(rf->fd);
     }
     if (rf->dir_fd >= 0) {

@@ -30,7 +30,8 @@ BOOT_TIMEOUT = 180
 # The directory the recipes of the documentation use
 DOCS_DIR = '/var/log/vm1'
 
-qemu, guest_dir, docs = sys.argv[1:4]
+# libvirtd runs elsewhere: it needs absolute paths
+qemu, guest_dir, docs = [os.path.abspath(a) for a in sys.argv[1:4]]
 work = tempfile.mkdtemp(prefix='qemu-console-log-libvirt-')
 os.chmod(work, 0o755)
 started = []            # (name, pid) of the daemons this test started

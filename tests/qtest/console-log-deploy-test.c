@@ -409,23 +409,42 @@ static void test_events_per_file(void)
     g_assert_cmpint(log_events, ==, 2);
 }
 
-#define IMMUTABLE_OK 1
-static int set_immutable(const char *path, bool on)
+/*
+ * Set or clear the immutable flag of the file open as @fd; 0 or -errno.
+ */
+static int set_immutable(int fd, bool on)
 {
-    int fd = open(path, O_RDONLY | O_NOFOLLOW);
-    int flags, ret = 0;
+    int flags;
 
+    if (ioctl(fd, FS_IOC_GETFLAGS, &flags) < 0) {
+        return -errno;
+    }
+    flags = on ? flags | FS_IMMUTABLE_FL : flags & ~FS_IMMUTABLE_FL;
+    return ioctl(fd, FS_IOC_SETFLAGS, &flags) < 0 ? -errno : 0;
+}
+
+/*
+ * Make @path immutable, and return its fd, to clear the flag through
+ * whatever its name is then; or -errno.  A rotation shifting the
+ * generations leaves a moment without @path: try again then.
+ */
+static int make_immutable(const char *path, gint64 deadline)
+{
+    int fd, ret;
+
+    while ((fd = open(path, O_RDONLY | O_NOFOLLOW)) < 0 && errno == ENOENT &&
+           g_get_monotonic_time() < deadline) {
+        g_usleep(1000);
+    }
     if (fd < 0) {
         return -errno;
     }
-    if (ioctl(fd, FS_IOC_GETFLAGS, &flags) < 0) {
-        ret = -errno;
-    } else {
-        flags = on ? flags | FS_IMMUTABLE_FL : flags & ~FS_IMMUTABLE_FL;
-        ret = ioctl(fd, FS_IOC_SETFLAGS, &flags) < 0 ? -errno : IMMUTABLE_OK;
+    ret = set_immutable(fd, true);
+    if (ret < 0) {
+        close(fd);
+        return ret;
     }
-    close(fd);
-    return ret;
+    return fd;
 }
 
 /*
@@ -450,7 +469,7 @@ static void test_rename_keeps_failing(void)
     QTestState *qts;
     bool g3_kept;
     uint64_t grown;
-    int ret;
+    int immutable;
 
     if (!need_root()) {
         return;
@@ -461,10 +480,13 @@ static void test_rename_keeps_failing(void)
         g_assert(g_get_monotonic_time() < deadline);
         g_usleep(10 * 1000);
     }
-    ret = set_immutable(g1, true);
-    if (ret != IMMUTABLE_OK) {
+    immutable = make_immutable(g1, deadline);
+    if (immutable < 0) {
+        g_autofree char *why = g_strdup_printf(
+            "cannot make a file immutable here: %s", strerror(-immutable));
+
         qtest_quit(qts);
-        g_test_skip("cannot make a file immutable here");
+        g_test_skip(why);
         return;
     }
     /* Rotation attempts fail for 3.5 s, retried every second. */
@@ -472,7 +494,8 @@ static void test_rename_keeps_failing(void)
     g3_kept = is_regular(g3);
     grown = file_size_of(s->log);
     failing = kept_stream(s->log, 4);
-    g_assert_cmpint(set_immutable(g1, false), ==, IMMUTABLE_OK);
+    g_assert_cmpint(set_immutable(immutable, false), ==, 0);
+    close(immutable);
 
     while (!flood_done(console, "f1", deadline)) {
         g_usleep(50 * 1000);

@@ -1340,15 +1340,16 @@ static void test_marker_too_long(void)
 }
 
 /*
- * Through a pipe (to virtlogd, say) the end of what others wrote cannot
- * be seen: the marker starts on a line of its own all the same.
+ * Through a pipe (to virtlogd, say) no writer sees how the file ends:
+ * each ends its last line when it closes, so that the next one's marker
+ * starts a line, and no empty line is left after a clean end.
  */
 static void test_marker_pipe(void)
 {
     g_autoptr(Dir) d = dir_new();
     RotatingFileOptions opts = options(d, true, 0, 0);
     g_autofree char *got = NULL;
-    char buf[512];
+    char buf[1024];
     RotatingFile *rf;
     ssize_t n;
     int reader;
@@ -1358,15 +1359,29 @@ static void test_marker_pipe(void)
     g_assert_cmpint(reader, >=, 0);
     opts.marker = "QEMU test, pid 4, chardev c0";
     rf = rotating_file_open(&opts, NULL, NULL, &error_abort);
-    write_str(rf, "boot\n");
+    write_str(rf, "boot 1\r\nlast words");
+    rotating_file_close(rf);
+    opts.marker = "QEMU test, pid 5, chardev c0";
+    rf = rotating_file_open(&opts, NULL, NULL, &error_abort);
+    write_str(rf, "boot 2\n");
+    rotating_file_close(rf);
+    opts.timestamps = true;
+    opts.marker = "QEMU test, pid 6, chardev c0";
+    rf = rotating_file_open(&opts, NULL, NULL, &error_abort);
+    write_str(rf, "boot 3");
     rotating_file_close(rf);
     n = read(reader, buf, sizeof(buf) - 1);
     close(reader);
     g_assert_cmpint(n, >, 0);
     buf[n] = '\0';
     got = unstamped(buf);
-    g_assert_cmpstr(got, ==, "\nS|==== QEMU test, pid 4, chardev c0: opened "
-                    "====\nboot\n");
+    g_assert_cmpstr(got, ==,
+                    "S|==== QEMU test, pid 4, chardev c0: opened ====\n"
+                    "boot 1\r\nlast words\n"
+                    "S|==== QEMU test, pid 5, chardev c0: opened ====\n"
+                    "boot 2\n"
+                    "S|==== QEMU test, pid 6, chardev c0: opened ====\n"
+                    "S|boot 3\n");
 }
 
 /* A line that goes on in a new file gets a stamp there. */
