@@ -25,7 +25,7 @@
 
 struct RotatingFile {
     char *path;                 /* absolute: for messages and events */
-    char *given_path;           /* as configured: to open by name */
+    char *given_path;           /* as given, made absolute: opened by name */
     bool nonblocking;
     int generations;
     uint64_t max_size;
@@ -45,6 +45,11 @@ struct RotatingFile {
     int fd;
     uint64_t size;              /* bytes in the current file */
     bool at_line_start;         /* the last byte written ended a line */
+    /*
+     * The current file holds QEMU's markers and nothing else: as good as
+     * empty, it is not worth a generation.
+     */
+    bool only_markers;
 
     /* Time stamps and markers, see RotatingFileOptions */
     bool timestamps;
@@ -602,6 +607,7 @@ static bool rotating_file_shift(RotatingFile *rf, RotatingFileReason reason,
     }
     rf->fd = new_fd;
     rf->size = 0;
+    rf->only_markers = true;
     rf->rotate_retry_at = 0;
     release_in_background(held);
     write_marker(rf, marker_reasons[reason]);
@@ -619,12 +625,57 @@ fail:
     return false;
 }
 
+/* A line that write_marker() wrote */
+static bool is_marker_line(const char *line, size_t len)
+{
+    const size_t prefix = ROTATING_FILE_STAMP_LEN +
+                          strlen(ROTATING_FILE_MARKER_PREFIX);
+
+    return len > prefix + 5 && line[4] == '-' && line[10] == 'T' &&
+           line[23] == 'Z' && line[24] == ' ' &&
+           !memcmp(line + ROTATING_FILE_STAMP_LEN,
+                   ROTATING_FILE_MARKER_PREFIX,
+                   strlen(ROTATING_FILE_MARKER_PREFIX)) &&
+           !memcmp(line + len - 5, " ====", 5);
+}
+
+/*
+ * Whether PATH holds anything worth a generation: not if it is empty or
+ * holds only QEMU's markers (a start that failed after opening it, say).
+ */
 static bool path_has_data(RotatingFile *rf)
 {
+    g_autofree char *contents = NULL;
     struct stat st;
+    const char *line, *end;
+    ssize_t got;
+    int fd;
 
-    return fstatat(rf->dir_fd, rf->base, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-           S_ISREG(st.st_mode) && st.st_size > 0;
+    if (fstatat(rf->dir_fd, rf->base, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+        !S_ISREG(st.st_mode) || st.st_size == 0) {
+        return false;
+    }
+    if (st.st_size > ROTATING_FILE_MARKERS_MAX) {
+        return true;
+    }
+    fd = openat(rf->dir_fd, rf->base,
+                O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) {
+        return true;
+    }
+    contents = g_malloc(st.st_size);
+    got = pread(fd, contents, st.st_size, 0);
+    close(fd);
+    if (got != st.st_size) {
+        return true;
+    }
+    for (line = contents; line < contents + got; line = end + 1) {
+        end = memchr(line, '\n', contents + got - line);
+        if (!end || !is_marker_line(line, end - line)) {
+            return true;
+        }
+    }
+    return false;
 }
 #else
 static bool rotating_file_shift(RotatingFile *rf, RotatingFileReason reason,
@@ -718,6 +769,14 @@ static int open_path(RotatingFile *rf, int flags, mode_t mode,
         }
         return fd;
     }
+    if (inherit && (flags & O_CREAT)) {
+        fd = qemu_create(rf->given_path, (flags & ~O_CREAT) | O_EXCL, mode,
+                         NULL);
+        if (fd >= 0) {
+            inherit_access(fd, inherit);
+            return fd;
+        }
+    }
 #endif
     return qemu_create(rf->given_path, flags & ~O_CREAT, mode, errp);
 }
@@ -773,7 +832,14 @@ RotatingFile *rotating_file_open(const RotatingFileOptions *opts,
                        (rf->timestamps ? ROTATING_FILE_STAMP_LEN : 0);
     rf->ops = ops;
     rf->opaque = opaque;
-    rf->given_path = g_strdup(opts->path);
+    /* Relative to the directory QEMU started in, whatever -daemonize does */
+    if (g_path_is_absolute(opts->path) || is_fdset_path(opts->path)) {
+        rf->given_path = g_strdup(opts->path);
+    } else {
+        g_autofree char *cwd = g_get_current_dir();
+
+        rf->given_path = g_build_filename(cwd, opts->path, NULL);
+    }
     rf->nonblocking = opts->nonblocking;
     rf->base = g_path_get_basename(opts->path);
     rf->names = g_new0(char *, rf->generations + 1);
@@ -788,20 +854,23 @@ RotatingFile *rotating_file_open(const RotatingFileOptions *opts,
         if (rf->dir_fd < 0 || !check_in_dir(opts, rf->dir_fd, errp)) {
             return NULL;
         }
-    } else if (!is_fdset_path(opts->path)) {
-        /*
-         * For reopening only: a plain file is opened by its name, as
-         * QEMU always did.  Without its directory, reopening uses the name.
-         */
-        rf->dir_fd = open_dir_of(opts->path, rf->generations_opt, NULL);
     }
+    /*
+     * A plain file is opened, and reopened, by its name, as QEMU always
+     * did.  Its directory is not held open: after -run-with chroot= that
+     * would be a way out of the new root.
+     */
 #endif
 
     if (!rf->generations) {
         /* A plain file, opened as QEMU always did. */
         flags |= opts->append ? O_APPEND : O_TRUNC;
         fd = qemu_create(opts->path, flags & ~O_CREAT, 0666, errp);
-    } else if (opts->append || opts->take_over || !path_has_data(rf)) {
+    } else if (!path_has_data(rf)) {
+        /* Nothing worth a generation: go on after QEMU's markers, if any */
+        rf->only_markers = true;
+        fd = open_path(rf, flags | O_APPEND | O_NOFOLLOW, 0666, NULL, errp);
+    } else if (opts->append || opts->take_over) {
         fd = open_path(rf, flags | O_APPEND | O_NOFOLLOW, 0666, NULL, errp);
     } else {
         Error *err = NULL;
@@ -1135,6 +1204,9 @@ ssize_t rotating_file_write(RotatingFile *rf, const void *buf, size_t len)
         }
         wrote = ret;
         ret = account(rf, &plan, wrote, bytes, planned);
+        if (ret) {
+            rf->only_markers = false;
+        }
         done += ret;
         /* A short write stops here, unless it wrote just (part of) a stamp */
         if (ret < planned && (ret || !wrote)) {
@@ -1152,7 +1224,7 @@ bool rotating_file_rotate(RotatingFile *rf, Error **errp)
         error_setg(errp, "'%s' keeps no generations", rf->path);
         return false;
     }
-    if (fstat(rf->fd, &st) == 0 && st.st_size == 0) {
+    if ((fstat(rf->fd, &st) == 0 && st.st_size == 0) || rf->only_markers) {
         return true;
     }
     return rotating_file_shift(rf, ROTATING_FILE_REASON_COMMAND, errp);
@@ -1184,6 +1256,7 @@ bool rotating_file_reopen(RotatingFile *rf, Error **errp)
     }
     /* Another file may hold what others wrote (a migration's source) */
     if (!same) {
+        rf->only_markers = rf->size == 0;
         look_at_end(rf);
         if (rf->timestamps) {
             start_new_line(rf);

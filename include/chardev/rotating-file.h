@@ -57,6 +57,8 @@
 
 /* What starts QEMU's own lines (markers), after their stamp */
 #define ROTATING_FILE_MARKER_PREFIX "==== "
+/* A file larger than this holds more than QEMU's markers */
+#define ROTATING_FILE_MARKERS_MAX (64 * 1024)
 
 typedef enum RotatingFileReason {
     ROTATING_FILE_REASON_START,     /* a new writer found a non-empty PATH */
@@ -139,8 +141,10 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(RotatingFile, rotating_file_close)
 ssize_t rotating_file_write(RotatingFile *rf, const void *buf, size_t len);
 
 /*
- * Start a new generation now.  If the current file is empty, there is
- * nothing to keep: nothing is done (logrotate's "notifempty").
+ * Start a new generation now.  If the current file is empty, or holds
+ * only QEMU's markers, there is nothing to keep: nothing is done
+ * (logrotate's "notifempty").  Likewise at open, such a PATH is
+ * appended to rather than made a generation.
  */
 bool rotating_file_rotate(RotatingFile *rf, Error **errp);
 

@@ -846,6 +846,63 @@ static void test_dir_cwd_changed(void)
     g_assert_false(exists(elsewhere->path));
 }
 
+/* Whether this process has a descriptor open on directory @dir. */
+static bool holds_dir(const char *dir)
+{
+    g_autoptr(GDir) fds = g_dir_open("/proc/self/fd", 0, NULL);
+    const char *name;
+
+    g_assert(fds);
+    while ((name = g_dir_read_name(fds))) {
+        g_autofree char *link = g_build_filename("/proc/self/fd", name, NULL);
+        g_autofree char *target = g_file_read_link(link, NULL);
+
+        if (target && !strcmp(target, dir)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/*
+ * A plain file (no rotation) holds no descriptor of its directory, which
+ * would lead out of a -run-with chroot=; a relative PATH is reopened
+ * where it was opened all the same, after -daemonize's chdir.
+ */
+static void test_dir_plain_not_held(void)
+{
+    g_autoptr(Dir) d = dir_new();
+    g_autoptr(Dir) elsewhere = dir_new();
+    g_autofree char *cwd = g_get_current_dir();
+    g_autofree char *moved = g_strdup_printf("%s.moved", d->path);
+    RotatingFileOptions opts = options(d, false, 0, 0);
+    RotatingFile *rf;
+
+    if (!g_file_test("/proc/self/fd", G_FILE_TEST_IS_DIR)) {
+        g_test_skip("no /proc/self/fd");
+        return;
+    }
+    g_assert_cmpint(chdir(d->dir), ==, 0);
+    opts.path = "console.log";
+    rf = rotating_file_open(&opts, NULL, NULL, &error_abort);
+    g_assert_false(holds_dir(d->dir));
+    write_str(rf, "before chdir\n");
+    g_assert_cmpint(chdir(elsewhere->dir), ==, 0);
+    g_assert_cmpint(rename(d->path, moved), ==, 0);
+    g_assert(rotating_file_reopen(rf, &error_abort));
+    write_str(rf, "after reopen\n");
+    rotating_file_close(rf);
+    g_assert_cmpint(chdir(cwd), ==, 0);
+    assert_file(moved, "before chdir\n");
+    assert_file(d->path, "after reopen\n");
+    g_assert_false(exists(elsewhere->path));
+
+    /* With rotation, the directory is held: that is how it works */
+    rf = open_ok(d, false, 2, 0);
+    g_assert_true(holds_dir(d->dir));
+    rotating_file_close(rf);
+}
+
 /* The directory renamed under a running writer: it follows. */
 static void test_dir_renamed(void)
 {
@@ -1384,6 +1441,66 @@ static void test_marker_pipe(void)
                     "S|boot 3\n");
 }
 
+/*
+ * A file holding only QEMU's markers is as good as empty: chardev-rotate
+ * in a row pushes no output out of the generations.
+ */
+static void test_marker_only_not_rotated(void)
+{
+    g_autoptr(Dir) d = dir_new();
+    RotatingFileOptions opts = options(d, true, 2, 0);
+    g_autofree char *g0 = gen(d, 0);
+    g_autofree char *g1 = gen(d, 1);
+    g_autofree char *kept = NULL;
+    RotatingFile *rf;
+
+    put(d->path, "precious boot output\n");
+    opts.marker = "QEMU test, pid 7, chardev c0";
+    rf = rotating_file_open(&opts, NULL, NULL, &error_abort);
+    g_assert(rotating_file_rotate(rf, &error_abort));
+    g_assert(rotating_file_rotate(rf, &error_abort));
+    g_assert(rotating_file_rotate(rf, &error_abort));
+    rotating_file_close(rf);
+    kept = slurp(g0);
+    g_assert(kept && g_str_has_prefix(kept, "precious boot output\n"));
+    g_assert(!exists(g1));
+    assert_stamped(d->path, "S|==== QEMU test, pid 7, chardev c0: new "
+                   "generation (command) ====\n");
+}
+
+/*
+ * Starts that fail after opening the file (a later -device error, say)
+ * leave only markers: the next start appends to them instead of pushing
+ * the last boot out.  A guest line that only looks like a marker is
+ * output like any other.
+ */
+static void test_marker_only_after_failed_starts(void)
+{
+    g_autoptr(Dir) d = dir_new();
+    RotatingFileOptions opts = options(d, false, 2, 0);
+    g_autofree char *g1 = gen(d, 1);
+    int start;
+
+    put(d->path, "the last boot\n");
+    opts.marker = "QEMU test, pid 8, chardev c0";
+    for (start = 0; start < 3; start++) {
+        rotating_file_close(rotating_file_open(&opts, NULL, NULL,
+                                               &error_abort));
+    }
+    assert_gen(d, 0, "the last boot\n");
+    g_assert(!exists(g1));
+    assert_stamped(d->path,
+                   "S|==== QEMU test, pid 8, chardev c0: opened, new "
+                   "generation (start) ====\n"
+                   "S|==== QEMU test, pid 8, chardev c0: opened ====\n"
+                   "S|==== QEMU test, pid 8, chardev c0: opened ====\n");
+
+    put(d->path, "==== QEMU look-alike ====\n");
+    rotating_file_close(rotating_file_open(&opts, NULL, NULL, &error_abort));
+    assert_gen(d, 0, "==== QEMU look-alike ====\n");
+    assert_gen(d, 1, "the last boot\n");
+}
+
 /* A line that goes on in a new file gets a stamp there. */
 static void test_stamp_continued_in_new_file(void)
 {
@@ -1452,6 +1569,8 @@ int main(int argc, char **argv)
     g_test_add_func("/rotating-file/command/empty-not-rotated",
                     test_command_empty_not_rotated);
     g_test_add_func("/rotating-file/dir/cwd-changed", test_dir_cwd_changed);
+    g_test_add_func("/rotating-file/dir/plain-not-held",
+                    test_dir_plain_not_held);
     g_test_add_func("/rotating-file/dir/renamed", test_dir_renamed);
     g_test_add_func("/rotating-file/mode/bits-only", test_mode_bits_only);
     g_test_add_func("/rotating-file/mode/group-kept", test_mode_group_kept);
@@ -1472,6 +1591,10 @@ int main(int argc, char **argv)
                     test_marker_size_limit);
     g_test_add_func("/rotating-file/marker/too-long", test_marker_too_long);
     g_test_add_func("/rotating-file/marker/pipe", test_marker_pipe);
+    g_test_add_func("/rotating-file/marker/only-markers-not-rotated",
+                    test_marker_only_not_rotated);
+    g_test_add_func("/rotating-file/marker/only-markers-after-failed-starts",
+                    test_marker_only_after_failed_starts);
     g_test_add_func("/rotating-file/marker/after-partial-line",
                     test_marker_after_partial_line);
 #ifdef CONFIG_LINUX
