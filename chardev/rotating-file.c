@@ -930,9 +930,10 @@ void rotating_file_close(RotatingFile *rf)
  * Before writing at rf->size, @line_start saying whether a line starts
  * there: rotate first if the file is full, or if a line would start in
  * it with less room left than ROTATING_FILE_LINE_RESERVE (and a stamp),
- * so that no line shorter than that is ever split.  Returns whether the size limit
- * holds for what follows: a failed rotation is not retried for a while,
- * and meanwhile the file grows beyond the limit rather than lose output.
+ * so that no line shorter than that is ever split.  Returns whether the
+ * size limit holds for what follows: a failed rotation is not retried
+ * for a while, and meanwhile the file grows beyond the limit rather than
+ * lose output.
  */
 static bool rotate_if_due(RotatingFile *rf, bool line_start)
 {
