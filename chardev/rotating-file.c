@@ -555,6 +555,15 @@ static bool rotating_file_shift(RotatingFile *rf, RotatingFileReason reason,
     int new_fd, held = -1;
     int gap, k;
 
+    /* QEMU's markers alone are not worth a generation: start over */
+    if (rf->only_markers && rf->fd >= 0 && ftruncate(rf->fd, 0) == 0) {
+        rf->size = 0;
+        rf->at_line_start = true;
+        rf->rotate_retry_at = 0;
+        write_marker(rf, marker_reasons[reason]);
+        return true;
+    }
+
     have_stat = rf->fd >= 0
         ? fstat(rf->fd, &st) == 0
         : fstatat(rf->dir_fd, rf->base, &st, AT_SYMLINK_NOFOLLOW) == 0;
@@ -701,8 +710,8 @@ static bool path_has_data(RotatingFile *rf)
 static void look_at_end(RotatingFile *rf)
 {
     struct stat st;
-    char last = '\n';
 #ifndef _WIN32
+    char last;
     int fd = -1;
 #endif
 
@@ -731,13 +740,17 @@ static void look_at_end(RotatingFile *rf)
         fd = openat(rf->dir_fd, rf->base, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     }
     if (fd >= 0) {
-        if (pread(fd, &last, 1, rf->size - 1) != 1) {
-            last = '\n';
+        if (pread(fd, &last, 1, rf->size - 1) == 1) {
+            rf->at_line_start = last == '\n';
+            close(fd);
+            return;
         }
         close(fd);
     }
 #endif
-    rf->at_line_start = last == '\n';
+    /* Unreadable (no read permission, no /proc): unseen, as a pipe's */
+    rf->end_unseen = true;
+    rf->at_line_start = true;
 }
 
 /*
@@ -769,7 +782,8 @@ static int open_path(RotatingFile *rf, int flags, mode_t mode,
         }
         return fd;
     }
-    if (inherit && (flags & O_CREAT)) {
+    /* (A /dev/fdset/ path creates nothing: its file is not ours to chmod) */
+    if (inherit && (flags & O_CREAT) && !is_fdset_path(rf->given_path)) {
         fd = qemu_create(rf->given_path, (flags & ~O_CREAT) | O_EXCL, mode,
                          NULL);
         if (fd >= 0) {
@@ -1234,6 +1248,7 @@ bool rotating_file_rotate(RotatingFile *rf, Error **errp)
 bool rotating_file_reopen(RotatingFile *rf, Error **errp)
 {
     int flags = O_WRONLY | O_BINARY | O_APPEND | O_CREAT;
+    uint64_t old_size = rf->size;
     struct stat st, new_st;
     bool have_stat, same;
     int fd;
@@ -1255,8 +1270,11 @@ bool rotating_file_reopen(RotatingFile *rf, Error **errp)
     if (!use_fd(rf, fd, errp)) {
         return false;
     }
-    /* Another file may hold what others wrote (a migration's source) */
-    if (!same) {
+    /*
+     * Another file, or this one grown or cut by others (a migration's
+     * source, copytruncate), may hold what others wrote.
+     */
+    if (!same || rf->size != old_size) {
         rf->only_markers = rf->size == 0;
         look_at_end(rf);
         if (rf->timestamps) {

@@ -1501,6 +1501,66 @@ static void test_marker_only_after_failed_starts(void)
     assert_gen(d, 1, "the last boot\n");
 }
 
+/*
+ * A reopen finds the same file grown by another writer (a migration's
+ * source): what it wrote is output, and its last line is ended before
+ * the marker.
+ */
+static void test_marker_only_then_other_writer(void)
+{
+    g_autoptr(Dir) d = dir_new();
+    g_autofree char *g0 = gen(d, 0);
+    RotatingFile *rf;
+    FILE *other;
+
+    put(d->path, "2026-11-26T11:14:17.887Z ==== QEMU test, pid 1, chardev "
+        "c0: opened ====\n");
+    rf = open_stamped(d, true, 2, 0, "QEMU test, pid 9, chardev c0");
+    other = fopen(d->path, "a");
+    g_assert(other);
+    fputs("source line\nsource partial", other);
+    fclose(other);
+    g_assert(rotating_file_reopen(rf, &error_abort));
+    g_assert(rotating_file_rotate(rf, &error_abort));
+    rotating_file_close(rf);
+    assert_stamped(g0, "S|==== QEMU test, pid 1, chardev c0: opened ====\n"
+                   "S|==== QEMU test, pid 9, chardev c0: opened ====\n"
+                   "source line\nsource partial\n"
+                   "S|==== QEMU test, pid 9, chardev c0: reopened ====\n");
+}
+
+/*
+ * Markers of many failed starts fill the file: it starts over rather
+ * than push a boot out of the generations.
+ */
+static void test_marker_only_full(void)
+{
+    g_autoptr(Dir) d = dir_new();
+    g_autoptr(GString) markers = g_string_new(NULL);
+    RotatingFileOptions opts = options(d, false, 2, 4096);
+    g_autofree char *g0 = gen(d, 0);
+    g_autofree char *g1 = gen(d, 1);
+    RotatingFile *rf;
+
+    put(g1, "boot A\n");
+    put(g0, "boot B\n");
+    while (markers->len < 4096 - 100) {
+        g_string_append(markers, "2026-11-26T11:14:17.887Z ==== QEMU test, "
+                        "pid 1, chardev c0: opened ====\n");
+    }
+    put(d->path, markers->str);
+    opts.marker = "QEMU test, pid 10, chardev c0";
+    rf = rotating_file_open(&opts, NULL, NULL, &error_abort);
+    write_str(rf, "boot C\n");
+    rotating_file_close(rf);
+    assert_gen(d, 1, "boot A\n");
+    assert_gen(d, 0, "boot B\n");
+    assert_stamped(d->path, "S|==== QEMU test, pid 10, chardev c0: new "
+                   "generation (size) ====\n"
+                   "S|==== QEMU test, pid 10, chardev c0: opened ====\n"
+                   "boot C\n");
+}
+
 /* A line that goes on in a new file gets a stamp there. */
 static void test_stamp_continued_in_new_file(void)
 {
@@ -1595,6 +1655,10 @@ int main(int argc, char **argv)
                     test_marker_only_not_rotated);
     g_test_add_func("/rotating-file/marker/only-markers-after-failed-starts",
                     test_marker_only_after_failed_starts);
+    g_test_add_func("/rotating-file/marker/only-markers-then-other-writer",
+                    test_marker_only_then_other_writer);
+    g_test_add_func("/rotating-file/marker/only-markers-full",
+                    test_marker_only_full);
     g_test_add_func("/rotating-file/marker/after-partial-line",
                     test_marker_after_partial_line);
 #ifdef CONFIG_LINUX
