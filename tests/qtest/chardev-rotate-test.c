@@ -13,6 +13,7 @@
 #include "qemu/osdep.h"
 #include "libqtest.h"
 #include "qobject/qdict.h"
+#include "qobject/qlist.h"
 
 /*
  * Real-mode boot sector: print a newline (SeaBIOS's last line has none),
@@ -612,6 +613,93 @@ static void test_qmp_rotate_empty(void)
     g_assert_false(gen_exists(s, 1));
 }
 
+/* Whether process @pid has @path open. */
+static bool has_open(pid_t pid, const char *path)
+{
+    g_autofree char *dir = g_strdup_printf("/proc/%d/fd", (int)pid);
+    g_autoptr(GDir) fds = g_dir_open(dir, 0, NULL);
+    const char *name;
+
+    g_assert(fds);
+    while ((name = g_dir_read_name(fds))) {
+        g_autofree char *link = g_build_filename(dir, name, NULL);
+        g_autofree char *target = g_file_read_link(link, NULL);
+
+        if (target && !strcmp(target, path)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* The descriptor QEMU holds in fd set 1 for the file named @opaque */
+static int64_t fdset_fd(QTestState *qts, const char *opaque)
+{
+    QDict *resp = qtest_qmp(qts, "{'execute': 'query-fdsets'}");
+    QList *sets = qdict_get_qlist(resp, "return");
+    QListEntry *set, *entry;
+    int64_t fd = -1;
+
+    QLIST_FOREACH_ENTRY(sets, set) {
+        QDict *info = qobject_to(QDict, qlist_entry_obj(set));
+
+        QLIST_FOREACH_ENTRY(qdict_get_qlist(info, "fds"), entry) {
+            QDict *fdinfo = qobject_to(QDict, qlist_entry_obj(entry));
+
+            if (qdict_get_int(info, "fdset-id") == 1 &&
+                !g_strcmp0(qdict_get_try_str(fdinfo, "opaque"), opaque)) {
+                fd = qdict_get_int(fdinfo, "fd");
+            }
+        }
+    }
+    qobject_unref(resp);
+    g_assert_cmpint(fd, >=, 0);
+    return fd;
+}
+
+/*
+ * chardev-reopen of a /dev/fdset/ path, as libvirt passes files: it
+ * takes the file now in the set, and leaves that file's permissions
+ * alone (it created nothing).
+ */
+static void test_qmp_reopen_fdset(void)
+{
+    g_autoptr(Scratch) s = scratch_new();
+    g_autofree char *second = g_build_filename(s->dir, "second.log", NULL);
+    struct stat st;
+    QTestState *qts;
+    QDict *resp;
+    int first_fd, second_fd;
+
+    first_fd = open(s->log, O_WRONLY | O_CREAT | O_APPEND, 0600);
+    second_fd = open(second, O_WRONLY | O_CREAT | O_APPEND, 0644);
+    g_assert(first_fd >= 0 && second_fd >= 0);
+    g_assert_cmpint(fchmod(first_fd, 0600), ==, 0);
+    g_assert_cmpint(fchmod(second_fd, 0644), ==, 0);
+    qts = qtest_initf("-M none -nodefaults "
+                      "-add-fd fd=%d,set=1,opaque=first "
+                      "-chardev file,id=c0,path=/dev/fdset/1,append=on",
+                      first_fd);
+    close(first_fd);
+    resp = qtest_qmp_fds(qts, &second_fd, 1,
+                         "{'execute': 'add-fd', 'arguments': "
+                         "{'fdset-id': 1, 'opaque': 'second'}}");
+    g_assert(qdict_haskey(resp, "return"));
+    qobject_unref(resp);
+    close(second_fd);
+    qtest_qmp_assert_success(qts,
+        "{'execute': 'remove-fd', 'arguments': "
+        "{'fdset-id': 1, 'fd': %" PRId64 "}}", fdset_fd(qts, "first"));
+    qtest_qmp_assert_success(qts,
+        "{'execute': 'chardev-reopen', 'arguments': {'id': 'c0'}}");
+    g_assert_true(has_open(qtest_pid(qts), second));
+    qtest_quit(qts);
+    g_assert_cmpint(stat(second, &st), ==, 0);
+    g_assert_cmpint(st.st_mode & 0777, ==, 0644);
+    g_assert_cmpint(stat(s->log, &st), ==, 0);
+    g_assert_cmpint(st.st_mode & 0777, ==, 0600);
+}
+
 /* The HMP commands, for humans. */
 static void test_hmp_rotate_reopen(void)
 {
@@ -664,6 +752,7 @@ int main(int argc, char **argv)
     qtest_add_func("chardev-rotate/qmp/rotate-reopen",
                    test_qmp_rotate_reopen);
     qtest_add_func("chardev-rotate/qmp/rotate-empty", test_qmp_rotate_empty);
+    qtest_add_func("chardev-rotate/qmp/reopen-fdset", test_qmp_reopen_fdset);
     qtest_add_func("chardev-rotate/hmp/rotate-reopen",
                    test_hmp_rotate_reopen);
 
