@@ -250,14 +250,21 @@ def case(description):
     return wrap
 
 
+def five_restarts(name, recipe_name):
+    """Five nova-style restarts with a rotate=3 recipe: PATH ... PATH.2
+    hold the last four boots.  Returns QEMU's command line."""
+    nova_restarts(name, recipe(recipe_name), 5)
+    gens = generations(name)
+    boots = ['%s%d' % (name[-1], b) for b in (5, 4, 3, 2)]
+    assert gens == boots + [None], gens
+    return qemu_command_line(name)
+
+
 @case('five nova-style restarts, a serial port of QEMU\'s own in '
       '<qemu:commandline>, rotate=3: PATH, PATH.0 ... PATH.2 hold the last '
       'four boots')
 def own_serial():
-    nova_restarts('own-a', recipe('libvirt-own-serial'), 5)
-    gens = generations('own-a')
-    assert gens == ['a5', 'a4', 'a3', 'a2', None], gens
-    line = qemu_command_line('own-a')
+    line = five_restarts('own-a', 'libvirt-own-serial')
     assert '-chardev file,id=cons0,path=%s/own-a/console.log,rotate=3' % \
         work in line, line
     return line
@@ -266,10 +273,7 @@ def own_serial():
 @case('five nova-style restarts, libvirt\'s pty serial port with a '
       'rotating logfile set with -set')
 def pty_logfile():
-    nova_restarts('pty-b', recipe('libvirt-pty-logfile'), 5)
-    gens = generations('pty-b')
-    assert gens == ['b5', 'b4', 'b3', 'b2', None], gens
-    line = qemu_command_line('pty-b')
+    line = five_restarts('pty-b', 'libvirt-pty-logfile')
     assert '-chardev pty,id=charserial0 ' in line + ' ', line
     return line
 
@@ -277,10 +281,7 @@ def pty_logfile():
 @case('five nova-style restarts, libvirt\'s file serial port moved to a '
       'path with -set')
 def file_path():
-    nova_restarts('file-c', recipe('libvirt-file-path'), 5)
-    gens = generations('file-c')
-    assert gens == ['c5', 'c4', 'c3', 'c2', None], gens
-    line = qemu_command_line('file-c')
+    line = five_restarts('file-c', 'libvirt-file-path')
     assert 'path=/dev/fdset/0' in line and \
         '-set chardev.charserial0.rotate=3' in line, line
     return line
