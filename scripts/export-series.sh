@@ -15,14 +15,36 @@ set -euo pipefail
 
 out=$BUILD/series
 version=$(cat "$BUILD/qemu-version")
-n=$(git -C "$SRC" rev-list --count base..HEAD)
+tip=$(series_tip "$SRC")
+n=$(git -C "$SRC" rev-list --count "base..$tip")
 start=$(date +%s)
+# From and Signed-off-by: whoever exports the series
+name=$(git -C "$TOP" config user.name) && email=$(git -C "$TOP" config user.email) ||
+    die "set git's user.name and user.email: the series is signed with them"
 rm -rf "$out"
 git -C "$SRC" format-patch -q --cover-letter --thread=shallow \
-    --subject-prefix=PATCH -o "$out" base..HEAD
+    --base=base --subject-prefix=PATCH -o "$out" "base..$tip"
+for p in "$out"/*.patch; do
+    sed -i -e "s/^From: .*/From: $name <$email>/" \
+        -e "s/^Signed-off-by: .*/Signed-off-by: $name <$email>/" "$p"
+done
 report=$out/report.txt
 : > "$report"
 say() { echo "$*" | tee -a "$report"; }
+
+# What a reviewer reads: lines added outside tests/ and docs/, per patch
+i=0 total=0
+for c in $(git -C "$SRC" rev-list --reverse "base..$tip"); do
+    i=$((i + 1))
+    added=$(git -C "$SRC" diff --numstat "$c~1" "$c" |
+            awk '$3 !~ /^tests\// && $3 !~ /^docs\// { a += $1 } END { print a + 0 }')
+    total=$((total + added))
+    say "patch $i: +$added lines of code, QAPI and option text:" \
+        "$(git -C "$SRC" log -1 --format=%s "$c")"
+done
+say "the series adds $total lines outside tests/ and docs/"
+say "largest new files: $(git -C "$SRC" diff --numstat --diff-filter=A base "$tip" |
+    awk '$3 !~ /^tests\// { print $3 " " $1 }' | sort -k2 -rn | head -3 | paste -sd, -)"
 
 # Fill in the cover letter from scripts/cover-letter.txt: subject, blank
 # line, body.
@@ -47,7 +69,7 @@ git -C "$SRC" worktree add -q --detach "$check" base
 git -C "$check" -c user.name=series-check -c user.email=series-check@localhost \
     am -q $patches ||
     die "the series does not apply with git am onto qemu $version"
-git -C "$check" diff --quiet HEAD "$(git -C "$SRC" rev-parse HEAD)" -- ||
+git -C "$check" diff --quiet HEAD "$tip" -- ||
     die "git am of the series gives a tree that differs from $SRC"
 git -C "$SRC" worktree remove --force "$check"
 say "series of $n patches applies with git am onto qemu $version"
@@ -66,8 +88,8 @@ if [ ! -d "$tree/.git" ] && [ ! -f "$tree/.git" ]; then
             cp -a "$d" "$tree/subprojects/"
     done
 fi
-commits=$(git -C "$SRC" rev-list --reverse base..HEAD)
-[ -n "${SERIES_QUICK:-}" ] && commits=$(git -C "$SRC" rev-parse HEAD)
+commits=$(git -C "$SRC" rev-list --reverse "base..$tip")
+[ -n "${SERIES_QUICK:-}" ] && commits=$tip
 i=0
 for c in $commits; do
     i=$((i + 1))
@@ -77,6 +99,8 @@ for c in $commits; do
     targets="qemu-system-x86_64 tests/unit/test-char"
     [ -f "$tree/tests/unit/test-rotating-file.c" ] &&
         targets="$targets tests/unit/test-rotating-file"
+    [ -f "$tree/tests/qtest/chardev-rotate-test.c" ] &&
+        targets="$targets tests/qtest/chardev-rotate-test"
     # shellcheck disable=SC2086
     if ! "$TOP/scripts/build.sh" --tree "$tree" $targets > "$out/build-$i.log" 2>&1
     then
@@ -86,8 +110,9 @@ for c in $commits; do
     fi
     result=
     for t in $targets; do
-        case $t in tests/unit/*) ;; *) continue ;; esac
-        if "$tree/build/$t" > "$out/test-$i-$(basename "$t").log" 2>&1; then
+        case $t in tests/unit/* | tests/qtest/*) ;; *) continue ;; esac
+        if QTEST_QEMU_BINARY=$tree/build/qemu-system-x86_64 \
+           "$tree/build/$t" > "$out/test-$i-$(basename "$t").log" 2>&1; then
             result="$result $(basename "$t"): $(grep -c '^ok' \
                 "$out/test-$i-$(basename "$t").log") ok;"
         else

@@ -4,6 +4,10 @@
 # the upstream files it edits, X-Overlay-Files naming the files it adds)
 # and its new files are copied to the overlay.  Develop with plain git in
 # build/qemu (commit, rebase -i, commit --fixup), then run this.
+# Commits whose subject starts with "project:" hold what stays in this
+# project (tests with a Linux guest, as root, with libvirt; benchmarks):
+# they come last, after a marker line in patches/series, and make series
+# leaves them out.
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 
@@ -31,6 +35,14 @@ for c in $(git -C "$SRC" rev-list --reverse base..HEAD); do
     subject=$(git -C "$SRC" log -1 --format=%s "$c")
     slug=$(echo "$subject" | tr 'A-Z' 'a-z' | sed -E 's/[^a-z0-9]+/-/g; s/^-//; s/-$//' | cut -c1-52)
     name=$(printf '%04d-%s.patch' "$n" "$slug")
+    case "$subject" in
+    project:*)
+        grep -qxF "$PROJECT_MARKER" "$out/patches/series" 2>/dev/null ||
+            echo "$PROJECT_MARKER" >> "$out/patches/series" ;;
+    *)
+        ! grep -qxF "$PROJECT_MARKER" "$out/patches/series" 2>/dev/null ||
+            die "commit '$subject' of the series comes after project commits" ;;
+    esac
     echo "$name" >> "$out/patches/series"
     added=() edited=()
     while IFS=$'\t' read -r status path; do

@@ -13,43 +13,53 @@
 #include "qemu/osdep.h"
 #include "libqtest.h"
 #include "qobject/qdict.h"
-#include "qobject/qlist.h"
 
 /*
  * Real-mode boot sector: print a newline (SeaBIOS's last line has none),
  * COUNT lines "NNNNN LABEL\n" numbered from 00000, then "END LABEL\n", to
- * COM1, then halt.
+ * COM1, then halt.  Like a real driver, it waits for the transmitter
+ * before each byte: a full chardev holds the output back.
  */
 static const uint8_t boot_code[] = {
     0xfa,                   /* cli */
     0xfc,                   /* cld */
     0x31, 0xc0,             /* xor %ax,%ax */
     0x8e, 0xd8,             /* mov %ax,%ds */
-    0xba, 0xf8, 0x03,       /* mov $0x3f8,%dx */
+    0x8e, 0xd0,             /* mov %ax,%ss */
+    0xbc, 0x00, 0x7c,       /* mov $0x7c00,%sp */
     0xb0, 0x0a,             /* mov $'\n',%al */
-    0xee,                   /* out %al,(%dx) */
+    0xe8, 0x2f, 0x00,       /* call putc */
     0xbd, 0x00, 0x00,       /* mov $COUNT,%bp */
-    0xbe, 0x00, 0x00,       /* 0x0f: mov $LINE,%si */
-    0xac,                   /* 0x12: lodsb */
-    0xee,                   /* out %al,(%dx) */
+    0xbe, 0x00, 0x00,       /* 0x13: mov $LINE,%si */
+    0xac,                   /* 0x16: lodsb */
+    0xe8, 0x25, 0x00,       /* call putc */
     0x3c, 0x0a,             /* cmp $'\n',%al */
-    0x75, 0xfa,             /* jne 0x12 */
+    0x75, 0xf8,             /* jne 0x16 */
     0xbe, 0x00, 0x00,       /* mov $LINE+4,%si */
-    0xfe, 0x04,             /* 0x1b: incb (%si) */
+    0xfe, 0x04,             /* 0x21: incb (%si) */
     0x80, 0x3c, 0x3a,       /* cmpb $'9'+1,(%si) */
-    0x75, 0x06,             /* jne 0x28 */
+    0x75, 0x06,             /* jne 0x2e */
     0xc6, 0x04, 0x30,       /* movb $'0',(%si) */
     0x4e,                   /* dec %si */
-    0xeb, 0xf3,             /* jmp 0x1b */
-    0x4d,                   /* 0x28: dec %bp */
-    0x75, 0xe4,             /* jne 0x0f */
+    0xeb, 0xf3,             /* jmp 0x21 */
+    0x4d,                   /* 0x2e: dec %bp */
+    0x75, 0xe2,             /* jne 0x13 */
     0xbe, 0x00, 0x00,       /* mov $END,%si */
-    0xac,                   /* 0x2e: lodsb */
-    0xee,                   /* out %al,(%dx) */
+    0xac,                   /* 0x34: lodsb */
+    0xe8, 0x07, 0x00,       /* call putc */
     0x3c, 0x0a,             /* cmp $'\n',%al */
-    0x75, 0xfa,             /* jne 0x2e */
-    0xf4,                   /* 0x34: hlt */
-    0xeb, 0xfd,             /* jmp 0x34 */
+    0x75, 0xf8,             /* jne 0x34 */
+    0xf4,                   /* 0x3c: hlt */
+    0xeb, 0xfd,             /* jmp 0x3c */
+    0x88, 0xc4,             /* 0x3f: putc: mov %al,%ah */
+    0xba, 0xfd, 0x03,       /* mov $0x3fd,%dx */
+    0xec,                   /* 0x44: in (%dx),%al */
+    0xa8, 0x20,             /* test $0x20,%al (THRE) */
+    0x74, 0xfb,             /* jz 0x44 */
+    0xba, 0xf8, 0x03,       /* mov $0x3f8,%dx */
+    0x88, 0xe0,             /* mov %ah,%al */
+    0xee,                   /* out %al,(%dx) */
+    0xc3,                   /* ret */
 };
 
 /*
@@ -59,10 +69,10 @@ static const uint8_t boot_code[] = {
 #define QUIET_STDOUT    " >/dev/null"
 
 #define BOOT_ADDR       0x7c00
-#define COUNT_IMM       0x0d
-#define LINE_IMM        0x10
-#define DIGIT_IMM       0x19
-#define END_IMM         0x2c
+#define COUNT_IMM       0x11
+#define LINE_IMM        0x14
+#define DIGIT_IMM       0x1f
+#define END_IMM         0x32
 
 static void put_imm16(uint8_t *sector, size_t at, uint16_t value)
 {
@@ -458,14 +468,13 @@ static QTestState *start_idle(const Scratch *s, const char *chardevs)
 }
 
 static void assert_rotated_event(QTestState *qts, const char *id,
-                                 const char *path, const char *reason)
+                                 const char *path)
 {
     QDict *event = qtest_qmp_eventwait_ref(qts, "CHARDEV_ROTATED");
     QDict *data = qdict_get_qdict(event, "data");
 
     g_assert_cmpstr(qdict_get_str(data, "id"), ==, id);
     g_assert_cmpstr(qdict_get_str(data, "path"), ==, path);
-    g_assert_cmpstr(qdict_get_str(data, "reason"), ==, reason);
     qobject_unref(event);
 }
 
@@ -482,7 +491,6 @@ static void test_qmp_chardev_add(void)
         "{'execute': 'chardev-add', 'arguments': {'id': 'out',"
         " 'backend': {'type': 'file', 'data': {'out': %s,"
         " 'rotate': 2, 'rotate-size': 65536}}}}", s->log);
-    assert_rotated_event(qts, "out", s->log, "start");
     g_assert_cmpstr(slurp_gen(s, 0), ==, "previous\n");
     g_assert_cmpstr(slurp_gen(s, -1), ==, "");
 
@@ -491,14 +499,17 @@ static void test_qmp_chardev_add(void)
         "{'execute': 'chardev-add', 'arguments': {'id': 'pty',"
         " 'backend': {'type': 'pty', 'data': {'logfile': %s,"
         " 'logrotate': 1}}}}", logfile);
-    assert_rotated_event(qts, "pty", logfile, "start");
     g_assert_cmpstr(slurp(log0), ==, "old log\n");
 
     /* Bad members: an error naming them, and the files untouched. */
-    assert_qmp_error(qts, "rotate=65",
+    assert_qmp_error(qts, "rotate",
         "{'execute': 'chardev-add', 'arguments': {'id': 'bad',"
         " 'backend': {'type': 'file', 'data': {'out': %s,"
-        " 'rotate': 65}}}}", s->log);
+        " 'rotate': 300}}}}", s->log);
+    assert_qmp_error(qts, "rotate-size for",
+        "{'execute': 'chardev-add', 'arguments': {'id': 'bad',"
+        " 'backend': {'type': 'file', 'data': {'out': %s,"
+        " 'rotate-size': 65536}}}}", s->log);
     assert_qmp_error(qts, "logrotate requires logfile",
         "{'execute': 'chardev-add', 'arguments': {'id': 'bad',"
         " 'backend': {'type': 'null', 'data': {'logrotate': 2}}}}");
@@ -534,7 +545,6 @@ static void test_qmp_chardev_change(void)
         "{'execute': 'chardev-change', 'arguments': {'id': 'serial0',"
         " 'backend': {'type': 'file', 'data': {'out': %s,"
         " 'rotate': 2, 'rotate-size': 4096}}}}", s->log);
-    assert_rotated_event(qts, "serial0", s->log, "start");
     qtest_qmp_assert_success(qts, "{'execute': 'system_reset'}");
     g_assert(wait_for_text(s, 2, "END changed\n"));
     qtest_quit(qts);
@@ -557,7 +567,7 @@ static void test_qmp_rotate_reopen(void)
     g_assert(wait_for_text(s, 0, "END idle\n"));
     qtest_qmp_assert_success(qts,
         "{'execute': 'chardev-rotate', 'arguments': {'id': 'serial0'}}");
-    assert_rotated_event(qts, "serial0", s->log, "command");
+    assert_rotated_event(qts, "serial0", s->log);
     g_assert_nonnull(strstr(slurp_gen(s, 0), "END idle\n"));
     g_assert_cmpstr(slurp_gen(s, -1), ==, "");
 
@@ -569,6 +579,8 @@ static void test_qmp_rotate_reopen(void)
     g_assert_cmpint(rename(s->log, moved), ==, 0);
     qtest_qmp_assert_success(qts,
         "{'execute': 'chardev-reopen', 'arguments': {'id': 'serial0'}}");
+    /* The worker creates it */
+    g_assert(wait_for_file_text(s->log, ""));
     g_assert_cmpstr(slurp_gen(s, -1), ==, "");
     moved_before = slurp(moved);
     qtest_qmp_assert_success(qts, "{'execute': 'system_reset'}");
@@ -576,13 +588,13 @@ static void test_qmp_rotate_reopen(void)
     /* The output after the reopen went to the new file only. */
     g_assert_cmpstr(slurp(moved), ==, moved_before);
 
-    assert_qmp_error(qts, "no rotation configured",
+    assert_qmp_error(qts, "keeps no previous files",
         "{'execute': 'chardev-rotate', 'arguments': {'id': 'plain'}}");
     assert_qmp_error(qts, "not found",
         "{'execute': 'chardev-rotate', 'arguments': {'id': 'nosuch'}}");
-    assert_qmp_error(qts, "no file",
+    assert_qmp_error(qts, "keeps no previous files",
         "{'execute': 'chardev-reopen', 'arguments': {'id': 'null'}}");
-    qtest_qmp_assert_success(qts,
+    assert_qmp_error(qts, "keeps no previous files",
         "{'execute': 'chardev-reopen', 'arguments': {'id': 'plain'}}");
 
     qtest_quit(qts);
@@ -606,102 +618,15 @@ static void test_qmp_rotate_empty(void)
         qtest_qmp_assert_success(qts,
             "{'execute': 'chardev-rotate', 'arguments': {'id': 'serial0'}}");
     }
-    assert_rotated_event(qts, "serial0", s->log, "command");
+    assert_rotated_event(qts, "serial0", s->log);
     qtest_quit(qts);
     g_assert_nonnull(strstr(slurp_gen(s, 0), "END idle\n"));
     g_assert_cmpstr(slurp_gen(s, -1), ==, "");
     g_assert_false(gen_exists(s, 1));
 }
 
-/* Whether process @pid has @path open. */
-static bool has_open(pid_t pid, const char *path)
-{
-    g_autofree char *dir = g_strdup_printf("/proc/%d/fd", (int)pid);
-    g_autoptr(GDir) fds = g_dir_open(dir, 0, NULL);
-    const char *name;
-
-    g_assert(fds);
-    while ((name = g_dir_read_name(fds))) {
-        g_autofree char *link = g_build_filename(dir, name, NULL);
-        g_autofree char *target = g_file_read_link(link, NULL);
-
-        if (target && !strcmp(target, path)) {
-            return true;
-        }
-    }
-    return false;
-}
-
-/* The descriptor QEMU holds in fd set 1 for the file named @opaque */
-static int64_t fdset_fd(QTestState *qts, const char *opaque)
-{
-    QDict *resp = qtest_qmp(qts, "{'execute': 'query-fdsets'}");
-    QList *sets = qdict_get_qlist(resp, "return");
-    QListEntry *set, *entry;
-    int64_t fd = -1;
-
-    QLIST_FOREACH_ENTRY(sets, set) {
-        QDict *info = qobject_to(QDict, qlist_entry_obj(set));
-
-        QLIST_FOREACH_ENTRY(qdict_get_qlist(info, "fds"), entry) {
-            QDict *fdinfo = qobject_to(QDict, qlist_entry_obj(entry));
-
-            if (qdict_get_int(info, "fdset-id") == 1 &&
-                !g_strcmp0(qdict_get_try_str(fdinfo, "opaque"), opaque)) {
-                fd = qdict_get_int(fdinfo, "fd");
-            }
-        }
-    }
-    qobject_unref(resp);
-    g_assert_cmpint(fd, >=, 0);
-    return fd;
-}
-
-/*
- * chardev-reopen of a /dev/fdset/ path, as libvirt passes files: it
- * takes the file now in the set, and leaves that file's permissions
- * alone (it created nothing).
- */
-static void test_qmp_reopen_fdset(void)
-{
-    g_autoptr(Scratch) s = scratch_new();
-    g_autofree char *second = g_build_filename(s->dir, "second.log", NULL);
-    struct stat st;
-    QTestState *qts;
-    QDict *resp;
-    int first_fd, second_fd;
-
-    first_fd = open(s->log, O_WRONLY | O_CREAT | O_APPEND, 0600);
-    second_fd = open(second, O_WRONLY | O_CREAT | O_APPEND, 0644);
-    g_assert(first_fd >= 0 && second_fd >= 0);
-    g_assert_cmpint(fchmod(first_fd, 0600), ==, 0);
-    g_assert_cmpint(fchmod(second_fd, 0644), ==, 0);
-    qts = qtest_initf("-M none -nodefaults "
-                      "-add-fd fd=%d,set=1,opaque=first "
-                      "-chardev file,id=c0,path=/dev/fdset/1,append=on",
-                      first_fd);
-    close(first_fd);
-    resp = qtest_qmp_fds(qts, &second_fd, 1,
-                         "{'execute': 'add-fd', 'arguments': "
-                         "{'fdset-id': 1, 'opaque': 'second'}}");
-    g_assert(qdict_haskey(resp, "return"));
-    qobject_unref(resp);
-    close(second_fd);
-    qtest_qmp_assert_success(qts,
-        "{'execute': 'remove-fd', 'arguments': "
-        "{'fdset-id': 1, 'fd': %" PRId64 "}}", fdset_fd(qts, "first"));
-    qtest_qmp_assert_success(qts,
-        "{'execute': 'chardev-reopen', 'arguments': {'id': 'c0'}}");
-    g_assert_true(has_open(qtest_pid(qts), second));
-    qtest_quit(qts);
-    g_assert_cmpint(stat(second, &st), ==, 0);
-    g_assert_cmpint(st.st_mode & 0777, ==, 0644);
-    g_assert_cmpint(stat(s->log, &st), ==, 0);
-    g_assert_cmpint(st.st_mode & 0777, ==, 0600);
-}
-
-/* The HMP commands, for humans. */
-static void test_hmp_rotate_reopen(void)
+/* The HMP command, for humans. */
+static void test_hmp_rotate(void)
 {
     g_autoptr(Scratch) s = scratch_new();
     g_autofree char *chardevs = g_strdup_printf(
@@ -709,21 +634,41 @@ static void test_hmp_rotate_reopen(void)
         "-chardev null,id=null", s->log);
     QTestState *qts = start_idle(s, chardevs);
     g_autofree char *rotated = NULL;
-    g_autofree char *reopened = NULL;
     g_autofree char *unknown = NULL;
     g_autofree char *no_rotation = NULL;
 
     g_assert(wait_for_text(s, 0, "END idle\n"));
     rotated = qtest_hmp(qts, "chardev-rotate serial0");
     g_assert_cmpstr(rotated, ==, "");
-    assert_rotated_event(qts, "serial0", s->log, "command");
+    assert_rotated_event(qts, "serial0", s->log);
     g_assert_nonnull(strstr(slurp_gen(s, 0), "END idle\n"));
-    reopened = qtest_hmp(qts, "chardev-reopen serial0");
-    g_assert_cmpstr(reopened, ==, "");
-    unknown = qtest_hmp(qts, "chardev-reopen nosuch");
+    unknown = qtest_hmp(qts, "chardev-rotate nosuch");
     g_assert_nonnull(strstr(unknown, "not found"));
     no_rotation = qtest_hmp(qts, "chardev-rotate null");
-    g_assert_nonnull(strstr(no_rotation, "no rotation configured"));
+    g_assert_nonnull(strstr(no_rotation, "keeps no previous files"));
+    qtest_quit(qts);
+}
+
+/*
+ * With mux=on, the commands and the event use the id the user gave, not
+ * that of the chardev beneath the multiplexer; a monitor on the same
+ * chardev keeps answering.
+ */
+static void test_mux_with_monitor(void)
+{
+    g_autoptr(Scratch) s = scratch_new();
+    g_autofree char *chardevs = g_strdup_printf(
+        "-chardev file,id=serial0,path=%s,rotate=2,mux=on "
+        "-serial chardev:serial0 -mon chardev=serial0,mode=readline",
+        s->log);
+    QTestState *qts = start_idle(s, chardevs);
+    g_autofree char *out = NULL;
+
+    g_assert(wait_for_text(s, 0, "END idle\n"));
+    out = qtest_hmp(qts, "chardev-rotate serial0");
+    g_assert_cmpstr(out, ==, "");
+    assert_rotated_event(qts, "serial0", s->log);
+    g_assert_nonnull(strstr(slurp_gen(s, 0), "END idle\n"));
     qtest_quit(qts);
 }
 
@@ -752,9 +697,8 @@ int main(int argc, char **argv)
     qtest_add_func("chardev-rotate/qmp/rotate-reopen",
                    test_qmp_rotate_reopen);
     qtest_add_func("chardev-rotate/qmp/rotate-empty", test_qmp_rotate_empty);
-    qtest_add_func("chardev-rotate/qmp/reopen-fdset", test_qmp_reopen_fdset);
-    qtest_add_func("chardev-rotate/hmp/rotate-reopen",
-                   test_hmp_rotate_reopen);
+    qtest_add_func("chardev-rotate/hmp/rotate", test_hmp_rotate);
+    qtest_add_func("chardev-rotate/mux-with-monitor", test_mux_with_monitor);
 
     return g_test_run();
 }
