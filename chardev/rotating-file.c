@@ -13,70 +13,54 @@
 #include "qemu/error-report.h"
 #include "qemu/main-loop.h"
 #include "qemu/lockable.h"
-#include "qemu/timer.h"
+#include "block/aio-wait.h"
 #include "block/thread-pool.h"
 #include "system/runstate.h"
 #include "chardev/rotating-file.h"
 
 struct RotatingFile {
     Chardev *chr;
-    const char *opt;
-    char *path;                 /* absolute, see rotating_file_open() */
+    const char *opt;            /* for messages: "rotate" or "logrotate" */
+    char *path;                 /* absolute: -daemonize changes directory */
     unsigned generations;
-    uint64_t max_size;
+    uint64_t max_size;          /* 0: no limit */
+    int64_t reported_at;        /* ms, of the last warning */
 
     QemuMutex lock;             /* protects what follows */
     int fd;                     /* where output goes */
     uint64_t size;              /* of that file */
     bool line_start;            /* the next byte starts a line */
-    int next_fd;                /* the new PATH, once a rotation made it */
-    int retired_fd;             /* the file before, for the worker to close */
-    bool busy;                  /* a rotation is scheduled or running */
-    bool running;               /* ... and a worker is doing it */
-    bool closing;
-    bool failed;                /* the last rotation failed */
-    int64_t retry_at;           /* ms: when to try again */
-    int64_t reported_at;        /* ms: when a failure was last reported */
-    Error *error;               /* the failure, to report */
-    GSList *watches;            /* sources waiting for room */
+    int next_fd;                /* the new PATH, once a worker made it */
+    uint64_t next_size;
+    int retired_fd;             /* for the worker to close */
+    bool busy;                  /* a worker is asked for, or runs */
+    bool running;
+    int64_t retry_at;           /* ms; not 0 after a failure */
+    Error *error;
+    GSList *watches;            /* sources waiting for the worker */
 };
 
-/* A new file is made when the current one is 7/8 full */
-static uint64_t rotating_file_threshold(RotatingFile *rf)
-{
-    return rf->max_size - rf->max_size / 8;
-}
-
-/* Bytes the current file takes */
+/* After a failure, the file grows beyond its limit until a retry */
 static uint64_t rotating_file_cur_room(RotatingFile *rf)
 {
-    /* After a failure, the file grows beyond its limit until the retry */
-    if (!rf->max_size || rf->failed) {
-        return UINT64_MAX;
-    }
-    return rf->size < rf->max_size ? rf->max_size - rf->size : 0;
+    return !rf->max_size || rf->retry_at ? UINT64_MAX
+           : rf->max_size - MIN(rf->size, rf->max_size);
 }
 
-/*
- * How much of @buf goes to the current file.  A line that starts with
- * less than the reserve left goes to the next file; only a longer line
- * is split.
- */
+/* How much of @buf goes to this file: a short line is not split */
 static size_t rotating_file_fit(RotatingFile *rf, const char *buf,
                                 size_t len)
 {
     uint64_t room = rotating_file_cur_room(rf);
-    size_t n = MIN(len, room), start;
+    size_t n = MIN(len, room), start = n;
 
     if (n == len && buf[len - 1] == '\n') {
         return len;
     }
-    /* The line this file would end in starts at @start */
-    for (start = n; start > 0 && buf[start - 1] != '\n'; start--) {
-        /* nothing */
+    while (start > 0 && buf[start - 1] != '\n') {
+        start--;        /* to where the line this file would end in starts */
     }
     if (!start) {
-        /* One line: it goes on, long, or starts with the reserve left */
         return rf->line_start && room < ROTATING_FILE_LINE_RESERVE ? 0 : n;
     }
     return room - start < ROTATING_FILE_LINE_RESERVE || n < len ? start : n;
@@ -84,26 +68,27 @@ static size_t rotating_file_fit(RotatingFile *rf, const char *buf,
 
 /*
  * Make room for PATH as PATH.0.  Each generation is renamed over the
- * next one only up to the first that is missing: a rotation that failed
- * half-way and is tried again deletes nothing more.
+ * next one only up to the first that is missing, so that a rotation
+ * that failed half-way and is tried again deletes nothing more.
  */
 static bool rotating_file_shift(const char *path, unsigned generations,
                                 Error **errp)
 {
     GStatBuf st;
-    unsigned k;
+    unsigned k = 0;
 
     if (g_lstat(path, &st) < 0 && errno == ENOENT) {
-        return true;    /* a failed rotation moved it already */
+        return true;    /* a rotation that failed moved it already */
     }
-    for (k = 0; k < generations - 1; k++) {
+    while (k < generations - 1) {
         g_autofree char *name = g_strdup_printf("%s.%u", path, k);
 
         if (g_lstat(name, &st) < 0 && errno == ENOENT) {
             break;
         }
+        k++;
     }
-    for (; ; k--) {
+    for (;; k--) {
         g_autofree char *from = k ? g_strdup_printf("%s.%u", path, k - 1)
                                   : g_strdup(path);
         g_autofree char *to = g_strdup_printf("%s.%u", path, k);
@@ -119,94 +104,105 @@ static bool rotating_file_shift(const char *path, unsigned generations,
     }
 }
 
-static void rotating_file_request(RotatingFile *rf);
-
-/* Write path: prepare a new file when this one is nearly full */
-static void rotating_file_check_size(RotatingFile *rf)
-{
-    if (rf->max_size && !rf->busy && rf->next_fd < 0 &&
-        rf->size >= rotating_file_threshold(rf) &&
-        (!rf->failed ||
-         qemu_clock_get_ms(QEMU_CLOCK_REALTIME) >= rf->retry_at)) {
-        rotating_file_request(rf);
-    }
-}
-
-/* Runs in a worker of the thread pool, without any lock of the caller */
+/* Runs in a worker of the thread pool, without any lock of the writer */
 static int rotating_file_work(void *opaque)
 {
     RotatingFile *rf = opaque;
     g_autofree char *path = NULL;
     Error *err = NULL;
-    int retired, fd = -1;
+    int stale, fd = -1;
+    struct stat st = {};
+    GSList *watches;
 
     WITH_QEMU_LOCK_GUARD(&rf->lock) {
-        if (rf->closing) {
-            return 0;
-        }
         rf->running = true;
         path = g_strdup(rf->path);
-        retired = rf->retired_fd;
+        stale = rf->retired_fd;
         rf->retired_fd = -1;
     }
-    if (retired >= 0) {
-        close(retired);
+    if (stale >= 0) {
+        close(stale);
     }
     if (rotating_file_shift(path, rf->generations, &err)) {
         /* O_EXCL: never write through something planted at PATH */
-        fd = qemu_create(path, O_WRONLY | O_APPEND | O_EXCL | O_BINARY,
-                         0666, &err);
+        fd = qemu_create(path, O_WRONLY | O_APPEND | O_BINARY | O_EXCL, 0666,
+                         &err);
     }
-
-    QEMU_LOCK_GUARD(&rf->lock);
-    rf->running = false;
-    rf->failed = fd < 0;
-    if (fd >= 0 && rf->closing) {
-        close(fd);
-    } else if (fd >= 0) {
-        rf->next_fd = fd;
-    } else {
-        error_prepend(&err, "%s: ", rf->opt);
-        error_free(rf->error);
-        rf->error = err;
-        rf->retry_at = qemu_clock_get_ms(QEMU_CLOCK_REALTIME) + 1000;
+    if (fd >= 0) {
+        fstat(fd, &st);
     }
-    /* The new file takes bytes; after a failure, the old one does. */
-    while (rf->watches) {
-        g_source_set_ready_time(rf->watches->data, 0);
-        g_source_unref(rf->watches->data);
-        rf->watches = g_slist_delete_link(rf->watches, rf->watches);
+    WITH_QEMU_LOCK_GUARD(&rf->lock) {
+        rf->running = false;
+        stale = -1;
+        if (fd >= 0) {
+            rf->next_fd = fd;
+            rf->next_size = st.st_size;
+            rf->retry_at = 0;
+        } else {
+            error_propagate_prepend(&rf->error, err, "%s: ", rf->opt);
+            rf->retry_at = qemu_clock_get_ms(QEMU_CLOCK_REALTIME) + 1000;
+        }
+        watches = g_steal_pointer(&rf->watches);
     }
+    if (stale >= 0) {
+        close(stale);
+    }
+    /* The new file takes bytes; after a failure, the old one does */
+    for (GSList *w = watches; w; w = w->next) {
+        g_source_set_ready_time(w->data, 0);
+    }
+    g_slist_free_full(watches, (GDestroyNotify)g_source_unref);
     return 0;
 }
 
-/* Main loop: report what the worker did */
-static void rotating_file_free(RotatingFile *rf)
+static void rotating_file_done(void *opaque, int ret);
+
+static void rotating_file_submit(void *opaque)
 {
-    qemu_mutex_destroy(&rf->lock);
-    error_free(rf->error);
-    g_free(rf->path);
-    g_free(rf);
+    thread_pool_submit_aio(rotating_file_work, opaque, rotating_file_done,
+                           opaque);
 }
 
+/*
+ * From any thread, with the lock.  A vCPU holding the BQL submits to the
+ * main loop's pool itself: an idle worker starts at once.
+ */
+static void rotating_file_request(RotatingFile *rf)
+{
+    if (rf->busy) {
+        return;
+    }
+    rf->busy = true;
+    if (qemu_get_current_aio_context() == qemu_get_aio_context()) {
+        rotating_file_submit(rf);
+    } else {
+        aio_bh_schedule_oneshot(qemu_get_aio_context(), rotating_file_submit,
+                                rf);
+    }
+}
+
+/* With the lock: make the next file when this one is 7/8 full */
+static void rotating_file_check_size(RotatingFile *rf)
+{
+    if (rf->max_size && rf->next_fd < 0 &&
+        rf->size >= rf->max_size - rf->max_size / 8 &&
+        (!rf->retry_at ||
+         qemu_clock_get_ms(QEMU_CLOCK_REALTIME) >= rf->retry_at)) {
+        rotating_file_request(rf);
+    }
+}
+
+/* Main loop: what the worker did */
 static void rotating_file_done(void *opaque, int ret)
 {
     RotatingFile *rf = opaque;
     int64_t now = qemu_clock_get_ms(QEMU_CLOCK_REALTIME);
-    Error *err = NULL;
-    bool closing;
+    Error *err;
 
     WITH_QEMU_LOCK_GUARD(&rf->lock) {
         rf->busy = false;
-        closing = rf->closing;
-        if (!closing) {
-            err = g_steal_pointer(&rf->error);
-            rotating_file_check_size(rf);
-        }
-    }
-    if (closing) {
-        rotating_file_free(rf);
-        return;
+        err = g_steal_pointer(&rf->error);
+        rotating_file_check_size(rf);   /* filled up while it ran */
     }
     /* A failed rotation is retried every second: warn less often */
     if (err && now - rf->reported_at >= 10000) {
@@ -217,38 +213,13 @@ static void rotating_file_done(void *opaque, int ret)
     }
 }
 
-static void rotating_file_submit(void *opaque)
-{
-    thread_pool_submit_aio(rotating_file_work, opaque, rotating_file_done,
-                           opaque);
-}
-
 /*
- * From any thread: the thread pool is reached through the main loop, which
- * runs the worker's completion too.
+ * A caller that retries at once (qemu_chr_fe_write_all()) may hold the
+ * BQL, which the main loop may need to start a worker: it may do so only
+ * once a worker runs.
  */
-static void rotating_file_request(RotatingFile *rf)
-{
-    if (!rf->busy) {
-        rf->busy = true;
-        aio_bh_schedule_oneshot(qemu_get_aio_context(), rotating_file_submit,
-                                rf);
-    }
-}
-
-/*
- * When nothing can be written now: a caller that retries at once
- * (qemu_chr_fe_write_all()) may hold the BQL, which the main loop needs
- * to start the worker, so let it retry only once the worker runs.
- */
-static ssize_t rotating_file_refuse(RotatingFile *rf)
-{
-    if (rf->running) {
-        errno = EAGAIN;
-        return -1;
-    }
-    return 0;
-}
+#define REFUSE(rf) (errno = EAGAIN, (rf)->running || \
+                    (!bql_locked() && !qemu_in_main_thread()) ? -1 : 0)
 
 ssize_t rotating_file_room(RotatingFile *rf)
 {
@@ -262,7 +233,7 @@ ssize_t rotating_file_room(RotatingFile *rf)
     if (rf->next_fd >= 0) {
         room = MAX(room, rf->max_size);
     }
-    return room ? MIN(room, SSIZE_MAX) : rotating_file_refuse(rf);
+    return room ? MIN(room, SSIZE_MAX) : REFUSE(rf);
 }
 
 ssize_t rotating_file_write(RotatingFile *rf, const void *buf, size_t len,
@@ -270,42 +241,36 @@ ssize_t rotating_file_write(RotatingFile *rf, const void *buf, size_t len,
 {
     const char *p = buf;
     size_t done = 0;
+    ssize_t ret;
 
     QEMU_LOCK_GUARD(&rf->lock);
     while (done < len) {
         size_t n = rotating_file_fit(rf, p + done, len - done);
-        ssize_t ret;
 
-        if (rf->next_fd >= 0 && (rf->line_start || n < len - done)) {
+        if (rf->next_fd >= 0 && (rf->line_start || !n)) {
             /* Switch at a line's start, or where a line must be split */
             rf->retired_fd = rf->fd;
             rf->fd = rf->next_fd;
+            rf->size = rf->next_size;
             rf->next_fd = -1;
-            rf->size = 0;
             n = rotating_file_fit(rf, p + done, len - done);
         }
         if (!n && whole && rf->next_fd < 0) {
             n = MIN(len - done, rotating_file_cur_room(rf));
         }
-        if (!n) {
-            break;
-        }
-        ret = write(rf->fd, p + done, n);
-        if (ret < 0) {
-            if (done) {
-                break;
+        ret = n ? write(rf->fd, p + done, n) : 0;
+        if (ret <= 0) {
+            if (ret < 0 && !done) {
+                return -1;
             }
-            return -1;
+            break;
         }
         rf->size += ret;
-        rf->line_start = ret && p[done + ret - 1] == '\n';
+        rf->line_start = p[done + ret - 1] == '\n';
         done += ret;
-        if (ret < n) {
-            break;
-        }
     }
     rotating_file_check_size(rf);
-    return done || !len ? done : rotating_file_refuse(rf);
+    return done || !len ? done : REFUSE(rf);
 }
 
 static gboolean rotating_file_watch_dispatch(GSource *source,
@@ -344,7 +309,6 @@ RotatingFile *rotating_file_open(Chardev *chr, const char *opt,
 
     rf->chr = chr;
     rf->opt = opt;
-    /* Absolute: -daemonize changes the working directory */
     rf->path = g_canonicalize_filename(path, NULL);
     rf->generations = generations;
     rf->max_size = max_size;
@@ -387,27 +351,19 @@ RotatingFile *rotating_file_open(Chardev *chr, const char *opt,
 
 void rotating_file_close(RotatingFile *rf)
 {
-    bool busy;
+    int fds[3];
 
-    WITH_QEMU_LOCK_GUARD(&rf->lock) {
-        busy = rf->busy;
-        rf->closing = true;
-        while (rf->watches) {
-            g_source_unref(rf->watches->data);
-            rf->watches = g_slist_delete_link(rf->watches, rf->watches);
-        }
-        if (rf->fd >= 0) {
-            close(rf->fd);
-        }
-        if (rf->next_fd >= 0) {
-            close(rf->next_fd);
-        }
-        if (rf->retired_fd >= 0) {
-            close(rf->retired_fd);
+    /* The worker needs the main loop to start and to finish */
+    AIO_WAIT_WHILE_UNLOCKED(NULL, qatomic_read(&rf->busy));
+    fds[0] = rf->fd, fds[1] = rf->next_fd, fds[2] = rf->retired_fd;
+    g_slist_free_full(rf->watches, (GDestroyNotify)g_source_unref);
+    for (int i = 0; i < ARRAY_SIZE(fds); i++) {
+        if (fds[i] >= 0) {
+            close(fds[i]);
         }
     }
-    if (!busy) {
-        /* Otherwise the rotation's completion frees it */
-        rotating_file_free(rf);
-    }
+    error_free(rf->error);
+    qemu_mutex_destroy(&rf->lock);
+    g_free(rf->path);
+    g_free(rf);
 }

@@ -46,7 +46,7 @@ libvirt_tap=$BUILD/libvirt.tap
 note "running the libvirt test"
 /usr/bin/python3 "$TOP/tests/libvirt/libvirt-test.py" \
     "$OBJ/qemu-system-x86_64" "$BUILD/guest" \
-    "$SRC/docs/system/console-logs.rst" > "$libvirt_tap" || status=1
+    "$TOP/docs/console-logs.rst" > "$libvirt_tap" || status=1
 # Results, and the diagnostics of any case that failed
 cat "$libvirt_tap"
 

@@ -17,29 +17,25 @@
  * them.  A new generation starts when QEMU opens a non-empty PATH
  * without append, and before PATH would exceed its size limit.
  *
- * The guest never waits for the file system: renames, opens and closes
- * of generations run in QEMU's thread pool, and the write path only
- * writes and counts.  A new file is prepared while the current one
- * still has room; if the guest fills it first, writes are refused until
- * the new file is in place, as a full pty refuses them.
+ * The guest never waits for the file system: renames and opens run in
+ * QEMU's thread pool, and the write path only writes and counts.  The
+ * next file is made while the current one has room left; if the guest
+ * fills it first, writes are refused until the next file is there, as
+ * a full pty refuses them.
  */
 typedef struct RotatingFile RotatingFile;
 
-/* Smallest size limit: a short line is never split, see below */
 #define ROTATING_FILE_MIN_SIZE 4096
 
-/*
- * A line that starts with less room than this left in the file goes to
- * the next file, so that short lines are not split.
- */
+/* A line that starts with less room left goes to the next file */
 #define ROTATING_FILE_LINE_RESERVE 256
 
 /*
- * Open @path for @chr, keeping @generations (at least 1) previous
- * files and, if @max_size is not 0, starting a new file before PATH
- * would exceed @max_size bytes.  Unless @append, or QEMU is the
- * destination of an incoming migration, a non-empty PATH becomes
- * PATH.0 first.  @opt names the option for error messages.
+ * Open @path for @chr, keeping @generations (at least 1) previous files
+ * and, unless @max_size is 0, starting a new one before PATH would
+ * exceed @max_size bytes.  Unless @append, or QEMU is the destination of
+ * an incoming migration, a non-empty PATH becomes PATH.0 first.  @opt
+ * names the option in errors.
  */
 RotatingFile *rotating_file_open(Chardev *chr, const char *opt,
                                  const char *path, bool append,
@@ -51,19 +47,16 @@ void rotating_file_close(RotatingFile *rf);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(RotatingFile, rotating_file_close)
 
 /*
- * Write as much of @buf as fits now, or with @whole all of it, which
- * the caller made sure fits (rotating_file_room()), even if a short line
- * must be split.  Returns the number of bytes written; when none could
- * be, 0, or -1 with errno set (EAGAIN: the next file will be ready
- * soon).  rotating_file_create_watch() tells when to try again.
+ * Write what fits now of @buf or, with @whole, all of it, which the
+ * caller made sure fits (rotating_file_room()), splitting a line if it
+ * must.  Returns the number of bytes written; when none could be, 0, or
+ * -1 with errno set (EAGAIN: a worker is making the next file).
+ * rotating_file_create_watch() tells when to try again.
  */
 ssize_t rotating_file_write(RotatingFile *rf, const void *buf, size_t len,
                             bool whole);
 
-/*
- * How many bytes rotating_file_write() with @whole takes now, or what
- * it returns when it takes none.
- */
+/* What rotating_file_write() with @whole takes now, or returns if none */
 ssize_t rotating_file_room(RotatingFile *rf);
 
 /* A source that dispatches (G_IO_OUT) once the file takes bytes again */

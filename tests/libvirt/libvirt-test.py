@@ -1,13 +1,14 @@
 #!/usr/bin/python3
 """Console logs of a guest run by libvirt, with the patched QEMU as the
-domain's <emulator>: the recipes of docs/system/console-logs.rst, read
-from that file, and what libvirt and virtlogd do by themselves.
+domain's <emulator>: the recipes of docs/console-logs.rst, read from
+that file, and what libvirt and virtlogd do by themselves.
 
     libvirt-test.py QEMU_BINARY GUEST_DIR DOCS_RST
 
-Prints TAP.  Starts virtlogd and libvirtd when none answers (no systemd
-runs them on a CI machine) and stops them again, by pid; undefines every
-domain it defined and removes every file it made, also when it fails.
+Prints TAP.  Starts virtlogd and libvirtd unless they answer already (no
+systemd runs them on a CI machine), waits until they answer, and stops
+those it started, by pid; undefines every domain it defined and removes
+every file it made, also when it fails.
 """
 
 import atexit
@@ -17,6 +18,7 @@ import pwd
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -27,8 +29,13 @@ import xml.etree.ElementTree as ET
 VIRSH = ['virsh', '-q', '-c', 'qemu:///system']
 QEMU_NS = 'http://libvirt.org/schemas/domain/qemu/1.0'
 BOOT_TIMEOUT = 180
-# The directory the recipes of the documentation use
-DOCS_DIR = '/var/log/vm1'
+# The directories the recipes of the documentation use
+DOCS_DIRS = ('/var/log/vm1', '/var/lib/nova/instances/INSTANCE')
+# upstream QEMU's real_time_iso8601(): microseconds, unless exactly 0
+STAMP = re.compile(r'\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{6})?Z ')
+# What QEMU says when asked to rotate a file descriptor
+FDSET_REFUSED = ("%s=%d cannot be used with '/dev/fdset/%s': QEMU can "
+                 "rename only a regular file that it opens by name")
 
 # libvirtd runs elsewhere: it needs absolute paths
 qemu, guest_dir, docs = [os.path.abspath(a) for a in sys.argv[1:4]]
@@ -84,27 +91,43 @@ signal.signal(signal.SIGTERM, lambda *a: sys.exit(1))
 signal.signal(signal.SIGINT, lambda *a: sys.exit(1))
 
 
-def answers():
-    return virsh('list', check=False).returncode == 0
+VIRTLOGD_SOCK = '/run/libvirt/virtlogd-sock'
+
+
+def answers(daemon):
+    """Whether @daemon takes connections"""
+    if daemon == 'libvirtd':
+        return virsh('list', check=False).returncode == 0
+    with socket.socket(socket.AF_UNIX) as s:
+        try:
+            s.connect(VIRTLOGD_SOCK)
+            return True
+        except OSError:
+            return False
 
 
 def start_daemons():
-    if answers():
-        return
+    """Start virtlogd, then libvirtd, unless they answer already (run by
+    systemd); wait until each answers."""
     os.makedirs('/run/libvirt', exist_ok=True)
     for daemon in ('virtlogd', 'libvirtd'):
+        if answers(daemon):
+            continue
         pidfile = os.path.join(work, daemon + '.pid')
         subprocess.run([daemon, '-d', '-p', pidfile], check=True)
         for _ in range(100):
             if os.path.exists(pidfile) and open(pidfile).read().strip():
                 break
             time.sleep(0.1)
+        else:
+            raise RuntimeError('%s wrote no pid file' % daemon)
         started.append((daemon, int(open(pidfile).read())))
-    for _ in range(150):
-        if answers():
-            return
-        time.sleep(0.2)
-    raise RuntimeError('libvirtd does not answer')
+        for _ in range(150):
+            if answers(daemon):
+                break
+            time.sleep(0.2)
+        else:
+            raise RuntimeError('%s does not answer' % daemon)
 
 
 def recipe(name):
@@ -129,10 +152,11 @@ def domain_name(name):
 
 def domain_xml(name, cmdline, fragment):
     """A domain for the test guest, with the <serial> and the
-    <qemu:commandline> of @fragment (paths of DOCS_DIR moved to ours)."""
-    fragment = fragment.replace(DOCS_DIR, os.path.join(work, name))
+    <qemu:commandline> of @fragment (paths of DOCS_DIRS moved to ours)."""
+    for d in DOCS_DIRS:
+        fragment = fragment.replace(d, os.path.join(work, name))
     # Never write where the host keeps its logs
-    assert '/var/log' not in fragment, fragment
+    assert '/var/' not in fragment, fragment
     extra = ET.fromstring('<r xmlns:qemu="%s">%s</r>' % (QEMU_NS, fragment))
     dom = ET.fromstring('''
 <domain type='qemu'>
@@ -260,13 +284,24 @@ def five_restarts(name, recipe_name):
     return qemu_command_line(name)
 
 
+def domain_log(name):
+    return open('/var/log/libvirt/qemu/%s.log' % domain_name(name),
+                errors='replace').read()
+
+
 @case('five nova-style restarts, a serial port of QEMU\'s own in '
       '<qemu:commandline>, rotate=3: PATH, PATH.0 ... PATH.2 hold the last '
       'four boots')
 def own_serial():
-    line = five_restarts('own-a', 'libvirt-own-serial')
+    name = 'own-a'
+    line = five_restarts(name, 'libvirt-own-serial')
     assert '-chardev file,id=cons0,path=%s/own-a/console.log,rotate=3' % \
         work in line, line
+    assert 'tainted: custom-argv' in domain_log(name)
+    # Created by QEMU as libvirt's user, with libvirt's umask
+    st = os.stat(os.path.join(work, name, 'console.log'))
+    assert st.st_uid == pwd.getpwnam('libvirt-qemu').pw_uid and \
+        st.st_mode & 0o7777 == 0o664, (st.st_uid, oct(st.st_mode))
     return line
 
 
@@ -279,97 +314,148 @@ def pty_logfile():
 
 
 @case('five nova-style restarts, libvirt\'s file serial port moved to a '
-      'path with -set')
+      'path with -set; virtlogd\'s <source> file stays empty, owned by root')
 def file_path():
     line = five_restarts('file-c', 'libvirt-file-path')
-    assert 'path=/dev/fdset/0' in line and \
+    assert re.search(r'-chardev file,id=charserial0,path=/dev/fdset/\d+,'
+                     r'append=on', line) and \
         '-set chardev.charserial0.rotate=3' in line, line
+    st = os.stat(os.path.join(work, 'file-c', 'unused.log'))
+    assert st.st_uid == 0 and st.st_size == 0, (st.st_uid, st.st_size)
     return line
 
 
+def monitor(name, command, hmp=False):
+    if hmp:
+        return virsh('qemu-monitor-command', domain_name(name), '--hmp',
+                     command).stdout
+    reply = json.loads(virsh('qemu-monitor-command', domain_name(name),
+                             json.dumps(command)).stdout)
+    assert 'return' in reply, reply
+    return reply
+
+
+def wait_ticks(path, n=5):
+    deadline = time.time() + BOOT_TIMEOUT
+    while len(ticks_in(path)) < n:
+        assert time.time() < deadline, 'no ticks in %s' % path
+        time.sleep(0.3)
+
+
 @case('chardev-rotate through virsh qemu-monitor-command while the guest '
-      'writes; CHARDEV_ROTATED through virsh qemu-monitor-event; no tick '
+      'writes, CHARDEV_ROTATED {id, path} through virsh qemu-monitor-event; '
+      'the file moved away and chardev-reopen; HMP chardev-rotate; no tick '
       'lost or doubled')
 def live_rotate():
     name = 'live-d'
     log = os.path.join(log_dir(name), 'console.log')
     define(name, 'bootid=d1 mode=tick', recipe('libvirt-own-serial'))
     start(name)
-    deadline = time.time() + BOOT_TIMEOUT
-    while len(ticks_in(log)) < 5:
-        assert time.time() < deadline, 'no ticks'
-        time.sleep(0.3)
+    wait_ticks(log)
     watcher = subprocess.Popen(VIRSH + ['qemu-monitor-event',
                                         domain_name(name),
                                         '--event', 'CHARDEV_ROTATED',
                                         '--timeout', '60'],
                                stdout=subprocess.PIPE, text=True)
     time.sleep(2)       # (virsh has no word for "listening")
-    reply = json.loads(virsh('qemu-monitor-command', domain_name(name),
-                             json.dumps(
-        {'execute': 'chardev-rotate', 'arguments': {'id': 'cons0'}})).stdout)
-    assert 'return' in reply, reply
+    monitor(name, {'execute': 'chardev-rotate',
+                   'arguments': {'id': 'cons0'}})
     event = watcher.communicate(timeout=60)[0]
     data = json.loads(event[event.index('{'):event.rindex('}') + 1])
-    assert data == {'id': 'cons0', 'path': log, 'reason': 'command'}, event
-    deadline = time.time() + BOOT_TIMEOUT
-    while len(ticks_in(log)) < 5:
-        assert time.time() < deadline, 'no ticks after the rotation'
+    assert data == {'id': 'cons0', 'path': log}, event
+    wait_ticks(log)
+    # logrotate's "create": move the file away, have QEMU open it again
+    os.rename(log, log + '.moved')
+    wait_ticks(log + '.moved', len(ticks_in(log + '.moved')) + 3)
+    monitor(name, {'execute': 'chardev-reopen',
+                   'arguments': {'id': 'cons0'}})
+    wait_ticks(log)
+    st = os.stat(log)
+    assert st.st_uid == pwd.getpwnam('libvirt-qemu').pw_uid, st
+    out = monitor(name, 'chardev-rotate cons0', hmp=True)
+    assert not out.strip(), out
+    deadline = time.time() + 30
+    while not ticks_in(log + '.1') or len(ticks_in(log)) < 3:
+        assert time.time() < deadline, 'HMP chardev-rotate did nothing'
         time.sleep(0.3)
     virsh('destroy', domain_name(name))
-    before, after = ticks_in(log + '.0'), ticks_in(log)
-    assert before and after and before + after == list(range(after[-1] + 1)), \
-        (before, after)
-    return 'event: ' + event.strip().replace('\n', ' ')
+    parts = [ticks_in(log + s) for s in ('.1', '.moved', '.0', '')]
+    assert all(parts) and sum(parts, []) == list(range(parts[-1][-1] + 1)), \
+        parts
+    assert 'tainted: custom-monitor' in domain_log(name)
+    return 'event: %s; ticks %s' % (
+        ' '.join(event.split()), ', '.join('%d-%d' % (p[0], p[-1])
+                                          for p in parts))
+
+
+def refused(name, fragment, option, fdset_re):
+    log_dir(name)
+    define(name, 'bootid=%s1 mode=poweroff' % name[-1], fragment)
+    result = start(name, check=False)
+    assert result.returncode != 0
+    message = ' '.join(result.stderr.split())
+    line = qemu_command_line(name)
+    fdset = re.search(fdset_re, line)
+    assert fdset, line
+    expected = FDSET_REFUSED % (option, 3, fdset.group(1))
+    assert expected in message, message
+    return '%s => %s' % (line, message)
 
 
 @case('libvirt\'s own <serial type=\'file\'> with -set ...rotate=3 fails '
-      'to start, saying what to do instead')
+      'to start: QEMU refuses to rotate the descriptor')
 def fdset_refused():
-    name = 'fdset-e'
-    log_dir(name)
-    define(name, 'bootid=e1 mode=poweroff', recipe('libvirt-fdset-refused'))
-    result = start(name, check=False)
-    assert result.returncode != 0
-    message = result.stderr
-    assert "rotate cannot be used with '/dev/fdset/" in message, message
-    assert 'chardev.ID.path=PATH' in message, message
-    return ' '.join(message.split())
+    return refused('fdset-e', recipe('libvirt-fdset-refused'), 'rotate',
+                   r'-chardev file,id=charserial0,path=/dev/fdset/(\d+),'
+                   r'append=on')
 
 
-@case('time stamps and markers on libvirt\'s own <serial type=\'file\'> '
-      '(a descriptor to virtlogd, append=\'on\'), set with -set: three '
-      'boots in one file, each found by its marker, every line stamped')
+@case('nova\'s pty with <log append=\'off\'> and -set ...logrotate=3 fails '
+      'to start: QEMU refuses to rotate the descriptor of virtlogd\'s pipe')
+def log_refused():
+    fragment = recipe('nova-serial') + '''
+<qemu:commandline>
+  <qemu:arg value='-set'/>
+  <qemu:arg value='chardev.charserial0.logrotate=3'/>
+</qemu:commandline>'''
+    return refused('nova-i', fragment, 'logrotate',
+                   r'-chardev pty,id=charserial0,logfile=/dev/fdset/(\d+),'
+                   r'logappend=on')
+
+
+@case('logtimestamp on libvirt\'s pty with <log append=\'on\'> (a pipe to '
+      'virtlogd), set with -set: three boots in one file, every line '
+      'stamped, in order')
 def stamps_on_fd():
     name = 'stamp-h'
     nova_restarts(name, recipe('libvirt-stamps'))
+    line = qemu_command_line(name)
+    assert re.search(r'-chardev pty,id=charserial0,logfile=/dev/fdset/\d+,'
+                     r'logappend=on', line) and \
+        '-set chardev.charserial0.logtimestamp=on' in line, line
     log = os.path.join(work, name, 'console.log')
     text = open(log, errors='replace').read()
-    stamp = re.compile(r'\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z ')
     lines = text.split('\n')[:-1]
-    assert lines and all(stamp.match(l) for l in lines), \
-        [l for l in lines if not stamp.match(l)][:3]
-    markers = [l for l in lines if l[25:].startswith('==== QEMU ')]
-    assert len(markers) == 3, markers
-    assert all(', chardev charserial0: opened ====' in m for m in markers)
+    assert lines and all(STAMP.match(l) for l in lines), \
+        [l for l in lines if not STAMP.match(l)][:3]
     assert boots_in(log) == 'h1 h2 h3', boots_in(log)
-    # Each boot follows its own marker
-    order = [l[25:] for l in lines if l[25:].startswith('==== QEMU ') or
-             'console-log-guest: boot' in l]
-    assert [o.startswith('====') for o in order] == [True, False] * 3, order
-    return markers[0]
+    stamps = [l[:l.index('Z ')] for l in lines]
+    stamps = [s if '.' in s else s + '.000000' for s in stamps]
+    assert stamps == sorted(stamps), 'stamps out of order'
+    # No stamp in the middle of a line
+    assert all(not STAMP.search(l, 1) for l in lines), \
+        [l for l in lines if STAMP.search(l, 1)][:3]
+    shown = [l.rstrip('\r') for l in lines
+             if 'Linux version' in l or 'console-log-guest: boot' in l]
+    return '%s; %s' % (line, ' | '.join(shown[:2]))
 
 
-def virtlogd_restarts(name, append):
+def virtlogd_restarts(name, fragment):
     d = log_dir(name)
     # Backups of an earlier run, for virtlogd to keep or delete
     for k in (0, 1, 2):
         with open('%s/console.log.%d' % (d, k), 'w') as f:
             f.write('console-log-guest: boot old%d\n' % k)
-    fragment = '''<serial type='file'>
-  <source path='%s/console.log' append='%s'/>
-  <target port='0'/>
-</serial>''' % (d, append)
     nova_restarts(name, fragment)
     return generations(name)
 
@@ -377,16 +463,18 @@ def virtlogd_restarts(name, append):
 @case('libvirt\'s own <serial type=\'file\'> with append=\'on\': virtlogd '
       'keeps every boot in one file')
 def virtlogd_append_on():
-    gens = virtlogd_restarts('logd-f', 'on')
+    gens = virtlogd_restarts('logd-f', '''<serial type='file'>
+  <source path='%s/console.log' append='on'/>
+  <target port='0'/>
+</serial>''' % os.path.join(work, 'logd-f'))
     assert gens == ['f1 f2 f3', 'old0', 'old1', 'old2', None], gens
     return qemu_command_line('logd-f')
 
 
-@case('libvirt\'s own <serial type=\'file\'> with append=\'off\' (nova\'s '
-      'default for <log>): each start keeps only that boot, and deletes '
-      'the backups')
+@case('nova\'s pty with <log append=\'off\'>: each start keeps only that '
+      'boot, and virtlogd deletes the backups')
 def virtlogd_append_off():
-    gens = virtlogd_restarts('logd-g', 'off')
+    gens = virtlogd_restarts('logd-g', recipe('nova-serial'))
     assert gens == ['g3', None, None, None, None], gens
     return qemu_command_line('logd-g')
 

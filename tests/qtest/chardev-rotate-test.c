@@ -551,18 +551,16 @@ static void test_qmp_chardev_change(void)
     assert_lines_kept(s, 2, 4096, "changed", 500);
 }
 
-/* chardev-rotate and chardev-reopen, their event and their errors. */
-static void test_qmp_rotate_reopen(void)
+/* chardev-rotate, its event and its errors. */
+static void test_qmp_rotate(void)
 {
     g_autoptr(Scratch) s = scratch_new();
     g_autofree char *plain = g_build_filename(s->dir, "plain.log", NULL);
-    g_autofree char *moved = g_build_filename(s->dir, "moved.log", NULL);
     g_autofree char *chardevs = g_strdup_printf(
         "-chardev file,id=serial0,path=%s,rotate=2 -serial chardev:serial0 "
         "-chardev file,id=plain,path=%s,append=on "
         "-chardev null,id=null", s->log, plain);
     QTestState *qts = start_idle(s, chardevs);
-    g_autofree char *moved_before = NULL;
 
     g_assert(wait_for_text(s, 0, "END idle\n"));
     qtest_qmp_assert_success(qts,
@@ -575,27 +573,12 @@ static void test_qmp_rotate_reopen(void)
     qtest_qmp_assert_success(qts, "{'execute': 'system_reset'}");
     g_assert(wait_for_text(s, 0, "END idle\n"));
 
-    /* logrotate's "create" method: move the file away, then reopen. */
-    g_assert_cmpint(rename(s->log, moved), ==, 0);
-    qtest_qmp_assert_success(qts,
-        "{'execute': 'chardev-reopen', 'arguments': {'id': 'serial0'}}");
-    /* The worker creates it */
-    g_assert(wait_for_file_text(s->log, ""));
-    g_assert_cmpstr(slurp_gen(s, -1), ==, "");
-    moved_before = slurp(moved);
-    qtest_qmp_assert_success(qts, "{'execute': 'system_reset'}");
-    g_assert(wait_for_text(s, 0, "END idle\n"));
-    /* The output after the reopen went to the new file only. */
-    g_assert_cmpstr(slurp(moved), ==, moved_before);
-
     assert_qmp_error(qts, "keeps no previous files",
         "{'execute': 'chardev-rotate', 'arguments': {'id': 'plain'}}");
     assert_qmp_error(qts, "not found",
         "{'execute': 'chardev-rotate', 'arguments': {'id': 'nosuch'}}");
     assert_qmp_error(qts, "keeps no previous files",
-        "{'execute': 'chardev-reopen', 'arguments': {'id': 'null'}}");
-    assert_qmp_error(qts, "keeps no previous files",
-        "{'execute': 'chardev-reopen', 'arguments': {'id': 'plain'}}");
+        "{'execute': 'chardev-rotate', 'arguments': {'id': 'null'}}");
 
     qtest_quit(qts);
 }
@@ -625,30 +608,6 @@ static void test_qmp_rotate_empty(void)
     g_assert_false(gen_exists(s, 1));
 }
 
-/* The HMP command, for humans. */
-static void test_hmp_rotate(void)
-{
-    g_autoptr(Scratch) s = scratch_new();
-    g_autofree char *chardevs = g_strdup_printf(
-        "-chardev file,id=serial0,path=%s,rotate=2 -serial chardev:serial0 "
-        "-chardev null,id=null", s->log);
-    QTestState *qts = start_idle(s, chardevs);
-    g_autofree char *rotated = NULL;
-    g_autofree char *unknown = NULL;
-    g_autofree char *no_rotation = NULL;
-
-    g_assert(wait_for_text(s, 0, "END idle\n"));
-    rotated = qtest_hmp(qts, "chardev-rotate serial0");
-    g_assert_cmpstr(rotated, ==, "");
-    assert_rotated_event(qts, "serial0", s->log);
-    g_assert_nonnull(strstr(slurp_gen(s, 0), "END idle\n"));
-    unknown = qtest_hmp(qts, "chardev-rotate nosuch");
-    g_assert_nonnull(strstr(unknown, "not found"));
-    no_rotation = qtest_hmp(qts, "chardev-rotate null");
-    g_assert_nonnull(strstr(no_rotation, "keeps no previous files"));
-    qtest_quit(qts);
-}
-
 /*
  * With mux=on, the commands and the event use the id the user gave, not
  * that of the chardev beneath the multiplexer; a monitor on the same
@@ -662,11 +621,10 @@ static void test_mux_with_monitor(void)
         "-serial chardev:serial0 -mon chardev=serial0,mode=readline",
         s->log);
     QTestState *qts = start_idle(s, chardevs);
-    g_autofree char *out = NULL;
 
     g_assert(wait_for_text(s, 0, "END idle\n"));
-    out = qtest_hmp(qts, "chardev-rotate serial0");
-    g_assert_cmpstr(out, ==, "");
+    qtest_qmp_assert_success(qts,
+        "{'execute': 'chardev-rotate', 'arguments': {'id': 'serial0'}}");
     assert_rotated_event(qts, "serial0", s->log);
     g_assert_nonnull(strstr(slurp_gen(s, 0), "END idle\n"));
     qtest_quit(qts);
@@ -694,10 +652,8 @@ int main(int argc, char **argv)
     qtest_add_func("chardev-rotate/qmp/chardev-add", test_qmp_chardev_add);
     qtest_add_func("chardev-rotate/qmp/chardev-change",
                    test_qmp_chardev_change);
-    qtest_add_func("chardev-rotate/qmp/rotate-reopen",
-                   test_qmp_rotate_reopen);
+    qtest_add_func("chardev-rotate/qmp/rotate", test_qmp_rotate);
     qtest_add_func("chardev-rotate/qmp/rotate-empty", test_qmp_rotate_empty);
-    qtest_add_func("chardev-rotate/hmp/rotate", test_hmp_rotate);
     qtest_add_func("chardev-rotate/mux-with-monitor", test_mux_with_monitor);
 
     return g_test_run();

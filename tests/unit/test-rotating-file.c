@@ -160,7 +160,9 @@ static void check_flood(const char *name, size_t chunk, uint64_t max,
 
         g_assert_nonnull(s);
         g_assert_cmpuint(strlen(s), <=, max);
-        g_assert_cmpuint(strlen(s), >, 0);
+        if (k == -1 && !*s) {
+            continue;   /* made by the last rotation, not used yet */
+        }
         g_assert_true(s[strlen(s) - 1] == '\n');
         disk += strlen(s);
         g_string_append(kept, s);
