@@ -31,7 +31,6 @@ struct RotatingFile {
     uint64_t size;              /* of that file */
     bool line_start;            /* the next byte starts a line */
     int next_fd;                /* the new PATH, once a worker made it */
-    uint64_t next_size;
     int retired_fd;             /* for the worker to close */
     bool busy;                  /* a worker is asked for, or runs */
     bool running;
@@ -54,11 +53,8 @@ static size_t rotating_file_fit(RotatingFile *rf, const char *buf,
     uint64_t room = rotating_file_cur_room(rf);
     size_t n = MIN(len, room), start = n;
 
-    if (n == len && buf[len - 1] == '\n') {
-        return len;
-    }
     while (start > 0 && buf[start - 1] != '\n') {
-        start--;        /* to where the line this file would end in starts */
+        start--;        /* to the start of the line this file ends in */
     }
     if (!start) {
         return rf->line_start && room < ROTATING_FILE_LINE_RESERVE ? 0 : n;
@@ -111,7 +107,6 @@ static int rotating_file_work(void *opaque)
     g_autofree char *path = NULL;
     Error *err = NULL;
     int stale, fd = -1;
-    struct stat st = {};
     GSList *watches;
 
     WITH_QEMU_LOCK_GUARD(&rf->lock) {
@@ -128,15 +123,10 @@ static int rotating_file_work(void *opaque)
         fd = qemu_create(path, O_WRONLY | O_APPEND | O_BINARY | O_EXCL, 0666,
                          &err);
     }
-    if (fd >= 0) {
-        fstat(fd, &st);
-    }
     WITH_QEMU_LOCK_GUARD(&rf->lock) {
         rf->running = false;
-        stale = -1;
         if (fd >= 0) {
             rf->next_fd = fd;
-            rf->next_size = st.st_size;
             rf->retry_at = 0;
         } else {
             error_propagate_prepend(&rf->error, err, "%s: ", rf->opt);
@@ -144,52 +134,48 @@ static int rotating_file_work(void *opaque)
         }
         watches = g_steal_pointer(&rf->watches);
     }
-    if (stale >= 0) {
-        close(stale);
-    }
     /* The new file takes bytes; after a failure, the old one does */
-    for (GSList *w = watches; w; w = w->next) {
+    for (GSList *w = watches; w; w = g_slist_delete_link(w, w)) {
         g_source_set_ready_time(w->data, 0);
+        g_source_unref(w->data);
     }
-    g_slist_free_full(watches, (GDestroyNotify)g_source_unref);
     return 0;
 }
 
 static void rotating_file_done(void *opaque, int ret);
 
-static void rotating_file_submit(void *opaque)
+/*
+ * Once busy is set, from any thread.  A vCPU holding the BQL submits to
+ * the main loop's pool itself, so that an idle worker starts at once.
+ */
+static void rotating_file_start(void *opaque)
 {
+    if (qemu_get_current_aio_context() != qemu_get_aio_context()) {
+        aio_bh_schedule_oneshot(qemu_get_aio_context(), rotating_file_start,
+                                opaque);
+        return;
+    }
     thread_pool_submit_aio(rotating_file_work, opaque, rotating_file_done,
                            opaque);
 }
 
-/*
- * From any thread, with the lock.  A vCPU holding the BQL submits to the
- * main loop's pool itself: an idle worker starts at once.
- */
-static void rotating_file_request(RotatingFile *rf)
+/* With the lock: whether to start a worker; it is then busy */
+static bool rotating_file_request(RotatingFile *rf)
 {
-    if (rf->busy) {
-        return;
-    }
+    bool idle = !rf->busy;
+
     rf->busy = true;
-    if (qemu_get_current_aio_context() == qemu_get_aio_context()) {
-        rotating_file_submit(rf);
-    } else {
-        aio_bh_schedule_oneshot(qemu_get_aio_context(), rotating_file_submit,
-                                rf);
-    }
+    return idle;
 }
 
 /* With the lock: make the next file when this one is 7/8 full */
-static void rotating_file_check_size(RotatingFile *rf)
+static bool rotating_file_check_size(RotatingFile *rf)
 {
-    if (rf->max_size && rf->next_fd < 0 &&
-        rf->size >= rf->max_size - rf->max_size / 8 &&
-        (!rf->retry_at ||
-         qemu_clock_get_ms(QEMU_CLOCK_REALTIME) >= rf->retry_at)) {
-        rotating_file_request(rf);
-    }
+    return rf->max_size && rf->next_fd < 0 &&
+           rf->size >= rf->max_size - rf->max_size / 8 &&
+           (!rf->retry_at ||
+            qemu_clock_get_ms(QEMU_CLOCK_REALTIME) >= rf->retry_at) &&
+           rotating_file_request(rf);
 }
 
 /* Main loop: what the worker did */
@@ -202,7 +188,10 @@ static void rotating_file_done(void *opaque, int ret)
     WITH_QEMU_LOCK_GUARD(&rf->lock) {
         rf->busy = false;
         err = g_steal_pointer(&rf->error);
-        rotating_file_check_size(rf);   /* filled up while it ran */
+        /* Filled up while it ran */
+        if (rotating_file_check_size(rf)) {
+            rotating_file_start(rf);
+        }
     }
     /* A failed rotation is retried every second: warn less often */
     if (err && now - rf->reported_at >= 10000) {
@@ -215,8 +204,7 @@ static void rotating_file_done(void *opaque, int ret)
 
 /*
  * A caller that retries at once (qemu_chr_fe_write_all()) may hold the
- * BQL, which the main loop may need to start a worker: it may do so only
- * once a worker runs.
+ * BQL that starting a worker may need: only once one runs may it retry.
  */
 #define REFUSE(rf) (errno = EAGAIN, (rf)->running || \
                     (!bql_locked() && !qemu_in_main_thread()) ? -1 : 0)
@@ -241,9 +229,11 @@ ssize_t rotating_file_write(RotatingFile *rf, const void *buf, size_t len,
 {
     const char *p = buf;
     size_t done = 0;
-    ssize_t ret;
+    ssize_t ret = 0;
+    bool start;
+    int err;
 
-    QEMU_LOCK_GUARD(&rf->lock);
+    qemu_mutex_lock(&rf->lock);
     while (done < len) {
         size_t n = rotating_file_fit(rf, p + done, len - done);
 
@@ -251,7 +241,7 @@ ssize_t rotating_file_write(RotatingFile *rf, const void *buf, size_t len,
             /* Switch at a line's start, or where a line must be split */
             rf->retired_fd = rf->fd;
             rf->fd = rf->next_fd;
-            rf->size = rf->next_size;
+            rf->size = 0;
             rf->next_fd = -1;
             n = rotating_file_fit(rf, p + done, len - done);
         }
@@ -260,17 +250,22 @@ ssize_t rotating_file_write(RotatingFile *rf, const void *buf, size_t len,
         }
         ret = n ? write(rf->fd, p + done, n) : 0;
         if (ret <= 0) {
-            if (ret < 0 && !done) {
-                return -1;
-            }
             break;
         }
         rf->size += ret;
         rf->line_start = p[done + ret - 1] == '\n';
         done += ret;
     }
-    rotating_file_check_size(rf);
-    return done || !len ? done : REFUSE(rf);
+    start = rotating_file_check_size(rf);
+    ret = done || !len ? done : ret < 0 ? ret : REFUSE(rf);
+    err = errno;
+    qemu_mutex_unlock(&rf->lock);
+    if (start) {
+        /* Not with the lock: the worker would wait for it */
+        rotating_file_start(rf);
+    }
+    errno = err;
+    return ret;
 }
 
 static gboolean rotating_file_watch_dispatch(GSource *source,
@@ -351,16 +346,17 @@ RotatingFile *rotating_file_open(Chardev *chr, const char *opt,
 
 void rotating_file_close(RotatingFile *rf)
 {
-    int fds[3];
-
     /* The worker needs the main loop to start and to finish */
     AIO_WAIT_WHILE_UNLOCKED(NULL, qatomic_read(&rf->busy));
-    fds[0] = rf->fd, fds[1] = rf->next_fd, fds[2] = rf->retired_fd;
     g_slist_free_full(rf->watches, (GDestroyNotify)g_source_unref);
-    for (int i = 0; i < ARRAY_SIZE(fds); i++) {
-        if (fds[i] >= 0) {
-            close(fds[i]);
-        }
+    if (rf->fd >= 0) {
+        close(rf->fd);
+    }
+    if (rf->next_fd >= 0) {
+        close(rf->next_fd);
+    }
+    if (rf->retired_fd >= 0) {
+        close(rf->retired_fd);
     }
     error_free(rf->error);
     qemu_mutex_destroy(&rf->lock);
