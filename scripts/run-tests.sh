@@ -10,9 +10,15 @@ set -euo pipefail
 "$TOP/scripts/assemble.sh"
 "$TOP/scripts/assemble.sh" --baseline
 
+# upstream's chardev test and the series' own (unit and SeaBIOS qtest),
+# then the project's: the fuzz replay and the tests with a Linux guest
 UNIT_TESTS="test-char test-rotating-file fuzz-rotating-file"
 QTESTS="chardev-rotate-test console-log-e2e-test console-log-faults-test
         console-log-deploy-test"
+UNIT_TESTS=$(for t in $UNIT_TESTS; do
+             [ -f "$SRC/tests/unit/$t.c" ] && echo "$t"; done)
+QTESTS=$(for t in $QTESTS; do
+         [ -f "$SRC/tests/qtest/$t.c" ] && echo "$t"; done)
 targets="qemu-system-x86_64"
 for t in $UNIT_TESTS; do targets="$targets tests/unit/$t"; done
 for t in $QTESTS; do targets="$targets tests/qtest/$t"; done
