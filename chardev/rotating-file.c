@@ -107,6 +107,7 @@ static int rotating_file_work(void *opaque)
     g_autofree char *path = NULL;
     Error *err = NULL;
     int stale, fd = -1;
+    struct stat st = { .st_mode = 0600 };
     GSList *watches;
 
     WITH_QEMU_LOCK_GUARD(&rf->lock) {
@@ -114,14 +115,17 @@ static int rotating_file_work(void *opaque)
         path = g_strdup(rf->path);
         stale = rf->retired_fd;
         rf->retired_fd = -1;
+        /* Only the worker closes it: no need to hold the lock */
+        fstat(rf->fd, &st);
     }
     if (stale >= 0) {
         close(stale);
     }
     if (rotating_file_shift(path, rf->generations, &err)) {
         /* O_EXCL: never write through something planted at PATH */
-        fd = qemu_create(path, O_WRONLY | O_APPEND | O_BINARY | O_EXCL, 0666,
-                         &err);
+        /* With the permissions of the file before: a log may be private */
+        fd = qemu_create(path, O_WRONLY | O_APPEND | O_BINARY | O_EXCL,
+                         st.st_mode & 0777, &err);
     }
     WITH_QEMU_LOCK_GUARD(&rf->lock) {
         rf->running = false;
@@ -335,8 +339,8 @@ RotatingFile *rotating_file_open(Chardev *chr, const char *opt,
         error_prepend(errp, "%s: ", opt);
         return NULL;
     }
-    rf->fd = qemu_create(rf->path, O_WRONLY | O_APPEND | O_BINARY, 0666,
-                         errp);
+    rf->fd = qemu_create(rf->path, O_WRONLY | O_APPEND | O_BINARY,
+                         exists ? st.st_mode & 0777 : 0666, errp);
     if (rf->fd < 0 || fstat(rf->fd, &st) < 0) {
         return NULL;
     }
