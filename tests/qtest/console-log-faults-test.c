@@ -495,7 +495,7 @@ static void test_symlinks_planted(void)
  * previous boot's file keeps its mode as PATH.0, and the files QEMU
  * creates follow its umask, as upstream's file backend does.  With
  * @carried, QEMU runs with umask 022 and the new files must still take
- * the mode of the 0600 file they follow (known bug: they do not).
+ * the mode of the 0600 file they follow.
  */
 static void check_permissions(bool carried)
 {
@@ -550,8 +550,8 @@ static void test_permissions_carried(void)
  * same files with rotate=3, neither rotates nor truncates them, and the
  * guest's console continues where the source left it.  With
  * @source_rotates, the source starts a new generation after the
- * destination opened the file (known bug: the destination goes on
- * writing to the file the source renamed to PATH.0).
+ * destination opened the file: the destination reopens PATH when the
+ * guest runs there, and does not write to the file the source renamed.
  */
 static void check_migration(bool source_rotates)
 {
