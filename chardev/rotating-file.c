@@ -106,24 +106,16 @@ static int rotating_file_work(void *opaque)
     RotatingFile *rf = opaque;
     g_autofree char *path = NULL;
     Error *err = NULL;
-    int stale, fd = -1;
+    int retired, fd = -1;
     struct stat st = { .st_mode = 0600 };
-    GSList *watches;
 
     WITH_QEMU_LOCK_GUARD(&rf->lock) {
         rf->running = true;
         path = g_strdup(rf->path);
-        stale = rf->retired_fd;
-        rf->retired_fd = -1;
-        /* Only the worker closes it: no need to hold the lock */
         fstat(rf->fd, &st);
-    }
-    if (stale >= 0) {
-        close(stale);
     }
     if (rotating_file_shift(path, rf->generations, &err)) {
         /* O_EXCL: never write through something planted at PATH */
-        /* With the permissions of the file before: a log may be private */
         fd = qemu_create(path, O_WRONLY | O_APPEND | O_BINARY | O_EXCL,
                          st.st_mode & 0777, &err);
     }
@@ -136,12 +128,12 @@ static int rotating_file_work(void *opaque)
             error_propagate_prepend(&rf->error, err, "%s: ", rf->opt);
             rf->retry_at = qemu_clock_get_ms(QEMU_CLOCK_REALTIME) + 1000;
         }
-        watches = g_steal_pointer(&rf->watches);
+        /* A switch needs the next file: none can come before this one */
+        retired = rf->retired_fd;
+        rf->retired_fd = -1;
     }
-    /* The new file takes bytes; after a failure, the old one does */
-    for (GSList *w = watches; w; w = g_slist_delete_link(w, w)) {
-        g_source_set_ready_time(w->data, 0);
-        g_source_unref(w->data);
+    if (retired >= 0) {
+        close(retired);
     }
     return 0;
 }
@@ -187,15 +179,22 @@ static void rotating_file_done(void *opaque, int ret)
 {
     RotatingFile *rf = opaque;
     int64_t now = qemu_clock_get_ms(QEMU_CLOCK_REALTIME);
+    GSList *watches;
     Error *err;
 
     WITH_QEMU_LOCK_GUARD(&rf->lock) {
         rf->busy = false;
+        /* The new file takes bytes; after a failure, the old one does */
+        watches = g_steal_pointer(&rf->watches);
         err = g_steal_pointer(&rf->error);
         /* Filled up while it ran */
         if (rotating_file_check_size(rf)) {
             rotating_file_start(rf);
         }
+    }
+    for (GSList *w = watches; w; w = g_slist_delete_link(w, w)) {
+        g_source_set_ready_time(w->data, 0);
+        g_source_unref(w->data);
     }
     /* A failed rotation is retried every second: warn less often */
     if (err && now - rf->reported_at >= 10000) {
@@ -213,55 +212,49 @@ static void rotating_file_done(void *opaque, int ret)
 #define REFUSE(rf) (errno = EAGAIN, (rf)->running || \
                     (!bql_locked() && !qemu_in_main_thread()) ? -1 : 0)
 
-ssize_t rotating_file_room(RotatingFile *rf)
+/* With the lock: a worker will make the next file, none is there yet */
+static bool rotating_file_waiting(RotatingFile *rf)
 {
-    uint64_t room;
+    return rf->busy && rf->next_fd < 0 && !rf->retry_at;
+}
 
+bool rotating_file_full(RotatingFile *rf)
+{
     QEMU_LOCK_GUARD(&rf->lock);
-    room = rotating_file_cur_room(rf);
-    if (rf->line_start && room < ROTATING_FILE_LINE_RESERVE) {
-        room = 0;
-    }
-    if (rf->next_fd >= 0) {
-        room = MAX(room, rf->max_size);
-    }
-    return room ? MIN(room, SSIZE_MAX) : REFUSE(rf);
+    return rotating_file_waiting(rf);
 }
 
 ssize_t rotating_file_write(RotatingFile *rf, const void *buf, size_t len,
-                            bool whole)
+                            RotatingFileMode mode)
 {
     const char *p = buf;
-    size_t done = 0;
-    ssize_t ret = 0;
+    ssize_t ret;
+    size_t n;
     bool start;
     int err;
 
     qemu_mutex_lock(&rf->lock);
-    while (done < len) {
-        size_t n = rotating_file_fit(rf, p + done, len - done);
-
-        if (rf->next_fd >= 0 && (rf->line_start || !n)) {
-            /* Switch at a line's start, or where a line must be split */
-            rf->retired_fd = rf->fd;
-            rf->fd = rf->next_fd;
-            rf->size = 0;
-            rf->next_fd = -1;
-            n = rotating_file_fit(rf, p + done, len - done);
-        }
-        if (!n && whole && rf->next_fd < 0) {
-            n = MIN(len - done, rotating_file_cur_room(rf));
-        }
-        ret = n ? write(rf->fd, p + done, n) : 0;
-        if (ret <= 0) {
-            break;
-        }
+    n = rotating_file_fit(rf, p, len);
+    if (rf->next_fd >= 0 && (rf->line_start || !n)) {
+        /* At a line's start, or where a line must be split: any write */
+        rf->retired_fd = rf->fd;
+        rf->fd = rf->next_fd;
+        rf->size = 0;
+        rf->next_fd = -1;
+        n = rotating_file_fit(rf, p, len);
+    }
+    if (mode == ROTATING_FILE_WRITE_ALL) {
+        n = len;    /* as counted, unless a failed rotation was retried */
+    }
+    ret = !n || mode == ROTATING_FILE_COUNT ? n
+          : mode == ROTATING_FILE_WRITE_ALL ? qemu_write_full(rf->fd, p, n)
+          : write(rf->fd, p, n);
+    if (ret > 0 && mode != ROTATING_FILE_COUNT) {
         rf->size += ret;
-        rf->line_start = p[done + ret - 1] == '\n';
-        done += ret;
+        rf->line_start = p[ret - 1] == '\n';
     }
     start = rotating_file_check_size(rf);
-    ret = done || !len ? done : ret < 0 ? ret : REFUSE(rf);
+    ret = ret || !len ? ret : REFUSE(rf);
     err = errno;
     qemu_mutex_unlock(&rf->lock);
     if (start) {
@@ -289,7 +282,7 @@ GSource *rotating_file_create_watch(RotatingFile *rf)
                                    sizeof(GSource));
 
     QEMU_LOCK_GUARD(&rf->lock);
-    if (!rf->busy || rf->next_fd >= 0) {
+    if (!rotating_file_waiting(rf)) {
         g_source_set_ready_time(source, 0);
     } else {
         rf->watches = g_slist_prepend(rf->watches, g_source_ref(source));
@@ -320,6 +313,11 @@ RotatingFile *rotating_file_open(Chardev *chr, const char *opt,
     error_setg(errp, "%s is not supported on Windows hosts", opt);
     return NULL;
 #endif
+    if (!generations) {
+        error_setg(errp, "%s-size for '%s' requires %s=N, N >= 1", opt,
+                   path, opt);
+        return NULL;
+    }
     if (max_size && max_size < ROTATING_FILE_MIN_SIZE) {
         error_setg(errp, "%s-size=%" PRIu64 " for '%s' is too small: "
                    "the minimum is %d", opt, max_size, path,

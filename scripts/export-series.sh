@@ -42,7 +42,8 @@ for c in $(git -C "$SRC" rev-list --reverse "base..$tip"); do
     say "patch $i: +$added lines of code, QAPI and option text:" \
         "$(git -C "$SRC" log -1 --format=%s "$c")"
 done
-say "the series adds $total lines outside tests/ and docs/"
+say "the series adds $(git -C "$SRC" diff --numstat base "$tip" |
+    awk '$3 !~ /^tests\// && $3 !~ /^docs\// { a += $1 } END { print a + 0 }') lines outside tests/ and docs/ (the patches: $total, counting lines a later patch changes again)"
 say "largest new files: $(git -C "$SRC" diff --numstat --diff-filter=A base "$tip" |
     awk '$3 !~ /^tests\// { print $3 " " $1 }' | sort -k2 -rn | head -3 | paste -sd, -)"
 

@@ -14,14 +14,11 @@
 /*
  * A RotatingFile writes a chardev's output to PATH and keeps the
  * previous output in PATH.0 (newest) ... PATH.(N-1), as virtlogd names
- * them.  A new generation starts when QEMU opens a non-empty PATH
- * without append, and before PATH would exceed its size limit.
- *
- * The guest never waits for the file system: renames and opens run in
- * QEMU's thread pool, and the write path only writes and counts.  The
- * next file is made while the current one has room left; if the guest
- * fills it first, writes are refused until the next file is there, as
- * a full pty refuses them.
+ * them.  The guest never waits for the file system: renames and opens
+ * run in QEMU's thread pool, and the write path only writes and counts.
+ * The next file is made while the current one has room left; if the
+ * guest fills it first, writes are refused until it is there, as a full
+ * pty refuses them.
  */
 typedef struct RotatingFile RotatingFile;
 
@@ -46,18 +43,21 @@ void rotating_file_close(RotatingFile *rf);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(RotatingFile, rotating_file_close)
 
+typedef enum RotatingFileMode {
+    ROTATING_FILE_WRITE,        /* what fits now */
+    ROTATING_FILE_COUNT,        /* nothing, but count what would fit */
+    ROTATING_FILE_WRITE_ALL,    /* all, as counted just before */
+} RotatingFileMode;
+
 /*
- * Write what fits now of @buf or, with @whole, all of it, which the
- * caller made sure fits (rotating_file_room()), splitting a line if it
- * must.  Returns the number of bytes written; when none could be, 0, or
- * -1 with errno set (EAGAIN: a worker is making the next file).
- * rotating_file_create_watch() tells when to try again.
+ * Write @buf as @mode says.  Returns the bytes written or counted; if
+ * none, 0 or -1 with errno (EAGAIN: a worker makes the next file).
  */
 ssize_t rotating_file_write(RotatingFile *rf, const void *buf, size_t len,
-                            bool whole);
+                            RotatingFileMode mode);
 
-/* What rotating_file_write() with @whole takes now, or returns if none */
-ssize_t rotating_file_room(RotatingFile *rf);
+/* Whether writes wait for the next file */
+bool rotating_file_full(RotatingFile *rf);
 
 /* A source that dispatches (G_IO_OUT) once the file takes bytes again */
 GSource *rotating_file_create_watch(RotatingFile *rf);

@@ -264,7 +264,7 @@ static void wait_for_room(Writer *w)
 static ssize_t writer_write(Writer *w, const char *p, size_t len)
 {
     if (w->rf) {
-        return rotating_file_write(w->rf, p, len, false);
+        return rotating_file_write(w->rf, p, len, ROTATING_FILE_WRITE);
     } else if (w->be) {
         return qemu_chr_fe_write(w->be, (const uint8_t *)p, len);
     }

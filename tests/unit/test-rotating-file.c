@@ -55,7 +55,8 @@ static void write_all(RotatingFile *rf, const char *buf, size_t len,
                       int *waits)
 {
     while (len) {
-        ssize_t ret = rotating_file_write(rf, buf, len, false);
+        ssize_t ret = rotating_file_write(rf, buf, len,
+                                          ROTATING_FILE_WRITE);
 
         if (ret > 0) {
             buf += ret;

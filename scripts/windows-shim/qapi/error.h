@@ -1,1 +1,0 @@
-/* Declared in qemu/osdep.h of the shim */
