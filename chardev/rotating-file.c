@@ -31,9 +31,9 @@ struct RotatingFile {
     uint64_t size;              /* of that file */
     bool line_start;            /* the next byte starts a line */
     int next_fd;                /* the new PATH, once a worker made it */
-    int retired_fd;             /* for the worker to close */
+    int retired_fd;             /* the file before, for a worker to close */
     bool busy;                  /* a worker is asked for, or runs */
-    bool running;
+    bool rotate;                /* a new generation is due */
     int64_t retry_at;           /* ms; not 0 after a failure */
     Error *error;
     GSList *watches;            /* sources waiting for the worker */
@@ -45,6 +45,10 @@ static uint64_t rotating_file_cur_room(RotatingFile *rf)
     return !rf->max_size || rf->retry_at ? UINT64_MAX
            : rf->max_size - MIN(rf->size, rf->max_size);
 }
+
+/* With the lock: the file is 7/8 full, a new one is due */
+#define DUE(rf) ((rf)->max_size && \
+                 (rf)->size >= (rf)->max_size - (rf)->max_size / 8)
 
 /* How much of @buf goes to this file: a short line is not split */
 static size_t rotating_file_fit(RotatingFile *rf, const char *buf,
@@ -62,42 +66,45 @@ static size_t rotating_file_fit(RotatingFile *rf, const char *buf,
     return room - start < ROTATING_FILE_LINE_RESERVE || n < len ? start : n;
 }
 
-/*
- * Make room for PATH as PATH.0.  Each generation is renamed over the
- * next one only up to the first that is missing, so that a rotation
- * that failed half-way and is tried again deletes nothing more.
- */
-static bool rotating_file_shift(const char *path, unsigned generations,
+/* For PATH as PATH.0, shift up to the first missing: a retry deletes no more */
+static bool rotating_file_shift(const char *path, int generations,
                                 Error **errp)
 {
     GStatBuf st;
-    unsigned k = 0;
+    int k = 0;
 
     if (g_lstat(path, &st) < 0 && errno == ENOENT) {
         return true;    /* a rotation that failed moved it already */
     }
     while (k < generations - 1) {
-        g_autofree char *name = g_strdup_printf("%s.%u", path, k);
+        g_autofree char *name = g_strdup_printf("%s.%d", path, k);
 
         if (g_lstat(name, &st) < 0 && errno == ENOENT) {
             break;
         }
         k++;
     }
-    for (;; k--) {
-        g_autofree char *from = k ? g_strdup_printf("%s.%u", path, k - 1)
+    for (; k >= 0; k--) {
+        g_autofree char *from = k ? g_strdup_printf("%s.%d", path, k - 1)
                                   : g_strdup(path);
-        g_autofree char *to = g_strdup_printf("%s.%u", path, k);
+        g_autofree char *to = g_strdup_printf("%s.%d", path, k);
 
         if (g_rename(from, to) < 0) {
             error_setg_errno(errp, errno, "cannot rename '%s' to '%s'",
                              from, to);
             return false;
         }
-        if (!k) {
-            return true;
-        }
     }
+    return true;
+}
+
+/* With the lock: go on in the next file */
+static void rotating_file_switch(RotatingFile *rf)
+{
+    rf->retired_fd = rf->fd;
+    rf->fd = rf->next_fd;
+    rf->size = 0;
+    rf->next_fd = -1;
 }
 
 /* Runs in a worker of the thread pool, without any lock of the writer */
@@ -106,44 +113,50 @@ static int rotating_file_work(void *opaque)
     RotatingFile *rf = opaque;
     g_autofree char *path = NULL;
     Error *err = NULL;
-    int retired, fd = -1;
+    int fd = -1, unused[2] = { -1, -1 };
     struct stat st = { .st_mode = 0600 };
+    bool rotate;
 
     WITH_QEMU_LOCK_GUARD(&rf->lock) {
-        rf->running = true;
         path = g_strdup(rf->path);
+        rotate = rf->rotate;
+        rf->rotate = false;
         fstat(rf->fd, &st);
     }
-    if (rotating_file_shift(path, rf->generations, &err)) {
-        /* O_EXCL: never write through something planted at PATH */
+    if (rotate && rotating_file_shift(path, rf->generations, &err)) {
+        /* Never write through something planted at PATH */
         fd = qemu_create(path, O_WRONLY | O_APPEND | O_BINARY | O_EXCL,
                          st.st_mode & 0777, &err);
     }
     WITH_QEMU_LOCK_GUARD(&rf->lock) {
-        rf->running = false;
         if (fd >= 0) {
             rf->next_fd = fd;
+            rf->rotate = false;         /* asked for again while it ran */
             rf->retry_at = 0;
-        } else {
+        } else if (err) {
             error_propagate_prepend(&rf->error, err, "%s: ", rf->opt);
             rf->retry_at = qemu_clock_get_ms(QEMU_CLOCK_REALTIME) + 1000;
         }
-        /* A switch needs the next file: none can come before this one */
-        retired = rf->retired_fd;
+        /* Close the file before: a switch must find none */
+        unused[0] = rf->retired_fd;
         rf->retired_fd = -1;
+        if (fd >= 0 && rf->line_start) {
+            rotating_file_switch(rf);   /* else the writer will */
+            unused[1] = rf->retired_fd;
+            rf->retired_fd = -1;
+        }
     }
-    if (retired >= 0) {
-        close(retired);
+    for (int i = 0; i < ARRAY_SIZE(unused); i++) {
+        if (unused[i] >= 0) {
+            close(unused[i]);
+        }
     }
     return 0;
 }
 
 static void rotating_file_done(void *opaque, int ret);
 
-/*
- * Once busy is set, from any thread.  A vCPU holding the BQL submits to
- * the main loop's pool itself, so that an idle worker starts at once.
- */
+/* Once busy is set, from any thread: a vCPU with the BQL submits itself */
 static void rotating_file_start(void *opaque)
 {
     if (qemu_get_current_aio_context() != qemu_get_aio_context()) {
@@ -155,23 +168,18 @@ static void rotating_file_start(void *opaque)
                            opaque);
 }
 
-/* With the lock: whether to start a worker; it is then busy */
-static bool rotating_file_request(RotatingFile *rf)
+/* With the lock: whether to start a worker (which is then busy) */
+static bool rotating_file_check(RotatingFile *rf)
 {
-    bool idle = !rf->busy;
-
+    if (DUE(rf) && rf->next_fd < 0 && (!rf->retry_at ||
+        qemu_clock_get_ms(QEMU_CLOCK_REALTIME) >= rf->retry_at)) {
+        rf->rotate = true;
+    }
+    if (rf->busy || !(rf->rotate || rf->retired_fd >= 0)) {
+        return false;
+    }
     rf->busy = true;
-    return idle;
-}
-
-/* With the lock: make the next file when this one is 7/8 full */
-static bool rotating_file_check_size(RotatingFile *rf)
-{
-    return rf->max_size && rf->next_fd < 0 &&
-           rf->size >= rf->max_size - rf->max_size / 8 &&
-           (!rf->retry_at ||
-            qemu_clock_get_ms(QEMU_CLOCK_REALTIME) >= rf->retry_at) &&
-           rotating_file_request(rf);
+    return true;
 }
 
 /* Main loop: what the worker did */
@@ -187,8 +195,7 @@ static void rotating_file_done(void *opaque, int ret)
         /* The new file takes bytes; after a failure, the old one does */
         watches = g_steal_pointer(&rf->watches);
         err = g_steal_pointer(&rf->error);
-        /* Filled up while it ran */
-        if (rotating_file_check_size(rf)) {
+        if (rotating_file_check(rf)) {
             rotating_file_start(rf);
         }
     }
@@ -205,23 +212,13 @@ static void rotating_file_done(void *opaque, int ret)
     }
 }
 
-/*
- * A caller that retries at once (qemu_chr_fe_write_all()) may hold the
- * BQL that starting a worker may need: only once one runs may it retry.
- */
-#define REFUSE(rf) (errno = EAGAIN, (rf)->running || \
-                    (!bql_locked() && !qemu_in_main_thread()) ? -1 : 0)
-
 /* With the lock: a worker will make the next file, none is there yet */
-static bool rotating_file_waiting(RotatingFile *rf)
-{
-    return rf->busy && rf->next_fd < 0 && !rf->retry_at;
-}
+#define WAITING(rf) ((rf)->busy && (rf)->next_fd < 0 && !(rf)->retry_at)
 
 bool rotating_file_full(RotatingFile *rf)
 {
     QEMU_LOCK_GUARD(&rf->lock);
-    return rotating_file_waiting(rf);
+    return WAITING(rf);
 }
 
 ssize_t rotating_file_write(RotatingFile *rf, const void *buf, size_t len,
@@ -235,26 +232,24 @@ ssize_t rotating_file_write(RotatingFile *rf, const void *buf, size_t len,
 
     qemu_mutex_lock(&rf->lock);
     n = rotating_file_fit(rf, p, len);
-    if (rf->next_fd >= 0 && (rf->line_start || !n)) {
-        /* At a line's start, or where a line must be split: any write */
-        rf->retired_fd = rf->fd;
-        rf->fd = rf->next_fd;
-        rf->size = 0;
-        rf->next_fd = -1;
+    if (rf->next_fd >= 0 &&
+        (rf->line_start || (!n && mode != ROTATING_FILE_WRITE_ALL))) {
+        /* At a line's start, or where a line must be split */
+        rotating_file_switch(rf);
         n = rotating_file_fit(rf, p, len);
     }
     if (mode == ROTATING_FILE_WRITE_ALL) {
         n = len;    /* as counted, unless a failed rotation was retried */
     }
-    ret = !n || mode == ROTATING_FILE_COUNT ? n
-          : mode == ROTATING_FILE_WRITE_ALL ? qemu_write_full(rf->fd, p, n)
-          : write(rf->fd, p, n);
+    /* None taken: wait for rotating_file_create_watch() */
+    ret = !n ? (errno = EAGAIN, 0) : mode == ROTATING_FILE_COUNT ? n
+          : mode == ROTATING_FILE_WRITE ? write(rf->fd, p, n)
+          : qemu_write_full(rf->fd, p, n) ?: -1;
     if (ret > 0 && mode != ROTATING_FILE_COUNT) {
         rf->size += ret;
         rf->line_start = p[ret - 1] == '\n';
     }
-    start = rotating_file_check_size(rf);
-    ret = ret || !len ? ret : REFUSE(rf);
+    start = rotating_file_check(rf);
     err = errno;
     qemu_mutex_unlock(&rf->lock);
     if (start) {
@@ -282,7 +277,7 @@ GSource *rotating_file_create_watch(RotatingFile *rf)
                                    sizeof(GSource));
 
     QEMU_LOCK_GUARD(&rf->lock);
-    if (!rotating_file_waiting(rf)) {
+    if (!WAITING(rf)) {
         g_source_set_ready_time(source, 0);
     } else {
         rf->watches = g_slist_prepend(rf->watches, g_source_ref(source));
@@ -308,8 +303,7 @@ RotatingFile *rotating_file_open(Chardev *chr, const char *opt,
     rf->line_start = true;
     qemu_mutex_init(&rf->lock);
 
-#ifdef _WIN32
-    /* An open file cannot be renamed there */
+#ifdef _WIN32       /* where an open file cannot be renamed */
     error_setg(errp, "%s is not supported on Windows hosts", opt);
     return NULL;
 #endif
@@ -346,10 +340,15 @@ RotatingFile *rotating_file_open(Chardev *chr, const char *opt,
     return g_steal_pointer(&rf);
 }
 
-void rotating_file_close(RotatingFile *rf)
+void rotating_file_drain(RotatingFile *rf)
 {
     /* The worker needs the main loop to start and to finish */
     AIO_WAIT_WHILE_UNLOCKED(NULL, qatomic_read(&rf->busy));
+}
+
+void rotating_file_close(RotatingFile *rf)
+{
+    rotating_file_drain(rf);
     g_slist_free_full(rf->watches, (GDestroyNotify)g_source_unref);
     if (rf->fd >= 0) {
         close(rf->fd);

@@ -41,6 +41,9 @@ RotatingFile *rotating_file_open(Chardev *chr, const char *opt,
 
 void rotating_file_close(RotatingFile *rf);
 
+/* Wait until no worker is busy with @rf (main loop) */
+void rotating_file_drain(RotatingFile *rf);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(RotatingFile, rotating_file_close)
 
 typedef enum RotatingFileMode {

@@ -652,7 +652,8 @@ int main(int argc, char **argv)
     qtest_add_func("chardev-rotate/qmp/chardev-add", test_qmp_chardev_add);
     qtest_add_func("chardev-rotate/qmp/chardev-change",
                    test_qmp_chardev_change);
-    qtest_add_func("chardev-rotate/qmp/rotate", test_qmp_rotate);
+    qtest_add_func("chardev-rotate/qmp/rotate-reopen",
+                   test_qmp_rotate);
     qtest_add_func("chardev-rotate/qmp/rotate-empty", test_qmp_rotate_empty);
     qtest_add_func("chardev-rotate/mux-with-monitor", test_mux_with_monitor);
 

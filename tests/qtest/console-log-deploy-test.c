@@ -349,8 +349,8 @@ static void test_run_with_chroot_user(void)
     chardev = g_strdup_printf("file,path=%s/console.log,rotate=2",
                               root_logs);
     assert_refused(s->dir, chardev, run_with,
-                   "rotate: QEMU, as user 65534 (-run-with user=), may not "
-                   "create and rename files in '/root-logs'");
+                   "rotate: QEMU, running as user 65534, may not create "
+                   "and rename files in '/root-logs'");
 
     /* The user needs no access to the directories above the new root. */
     g_assert_cmpint(chmod(s->dir, 0700), ==, 0);

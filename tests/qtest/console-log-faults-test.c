@@ -708,7 +708,7 @@ static const BadInput bad_inputs[] = {
       "'@DIR@/ro/console.log' to '@DIR@/ro/console.log.0': Permission "
       "denied", true },
     { "file,path=@DIR@/ro/console.log,rotate=2,append=on", "rotate: QEMU, "
-      "as user 65534 (-run-with user=), may not create and rename files in "
+      "running as user 65534, may not create and rename files in "
       "'@DIR@/ro'", true },
     /* Options of the file backend, on other backends */
     { "null,rotate=2", "rotate is an option of the file backend, not of "
@@ -723,13 +723,13 @@ static const BadInput bad_inputs[] = {
      * (QEMU created it as root).  append=on: no rename before the check.
      */
     { "file,path=@DIR@/ro/console.log,rotate=2,append=on", "rotate: QEMU, "
-      "as user 65534 (-run-with user=), may not create and rename files in "
+      "running as user 65534, may not create and rename files in "
       "'@DIR@/ro'", false, "-run-with user=nobody" },
     { "pty,logfile=@DIR@/ro/console.log,logrotate=2,logappend=on",
-      "logrotate: QEMU, as user 65534 (-run-with user=), may not create "
+      "logrotate: QEMU, running as user 65534, may not create "
       "and rename files in '@DIR@/ro'", false, "-run-with user=nobody" },
-    { "file,path=@DIR@/sticky/console.log,rotate=2", "rotate: QEMU, as user "
-      "65534 (-run-with user=), may not create and rename files in "
+    { "file,path=@DIR@/sticky/console.log,rotate=2", "rotate: QEMU, running "
+      "as user 65534, may not create and rename files in "
       "'@DIR@/sticky'", false, "-run-with user=nobody" },
     /* After -run-with chroot=: a file outside of the new root */
     { "file,path=@PATH@,rotate=1,append=on", "rotate: '@PATH@' is outside "

@@ -290,6 +290,7 @@ static struct {
     size_t pos;                 /* of the stream, accepted so far */
     bool log_line_start;        /* the chardev's next log byte */
     bool split_ok;              /* a restart cut a line */
+    bool unbounded;             /* qemu_chr_fe_write_all() went past SIZE */
     GString *handed;            /* to rotating_file_write(), by a write */
     bool reopened;
     int restarts, waits;
@@ -492,7 +493,8 @@ ssize_t __wrap_rotating_file_write(RotatingFile *rf, const void *buf,
     CHECK(!whole || ret == len || faults[F_WRITE] > write_faults,
           "the logfile lost %zd of %zu bytes, and no write() failed",
           len - MAX(ret, 0), len);
-    g_string_append_len(in.handed, buf, whole ? len : MAX(ret, 0));
+    /* The logfile copies what the backend took; the file takes itself */
+    g_string_append_len(in.handed, buf, whole && in.log ? len : MAX(ret, 0));
     errno = err;
     return ret;
 }
@@ -538,6 +540,10 @@ static void offer(size_t len, How how)
         } else if (how == FE_WRITE_ALL) {
             ret = qemu_chr_fe_write_all(&in.be, buf, len);
             err = errno;
+            /* Never held back: it cannot wait */
+            CHECK(ret == len || faults[F_WRITE] > write_faults,
+                  "qemu_chr_fe_write_all() took %d of %zu bytes", ret, len);
+            in.unbounded = true;
         } else {
             ret = qemu_chr_fe_write(&in.be, buf, len);
             err = errno;
@@ -568,9 +574,9 @@ static void check_files(void)
 {
     g_autoptr(GString) kept = g_string_new("");
     g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
-    bool sizes = !any_fault();
+    bool sizes = !any_fault() && !in.unbounded;
     bool lines = !any_fault() && !faults[F_WRITE] && !shortened &&
-                 !in.split_ok;
+                 !in.split_ok && !in.unbounded;
     const char *entry;
     int k;
 
@@ -744,12 +750,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             CHECK(in.chr->out || in.chr->log, "no rotating file");
             rotating_file_rotate(in.chr->out ? in.chr->out : in.chr->log,
                                  false);
+            in.split_ok = true;     /* asked for: at once, even in a line */
             break;
         case 7:         /* chardev-reopen */
             CHECK(in.chr->out || in.chr->log, "no rotating file");
             rotating_file_rotate(in.chr->out ? in.chr->out : in.chr->log,
                                  true);
             in.reopened = true;
+            in.split_ok = true;
             break;
         case 8:         /* make the next calls of a kind fail */
             WITH_QEMU_LOCK_GUARD(&lock) {
