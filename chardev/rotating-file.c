@@ -343,21 +343,19 @@ RotatingFile *rotating_file_open(Chardev *chr, const char *opt,
 void rotating_file_drain(RotatingFile *rf)
 {
     /* The worker needs the main loop to start and to finish */
-    AIO_WAIT_WHILE_UNLOCKED(NULL, qatomic_read(&rf->busy));
+    AIO_WAIT_WHILE_UNLOCKED(NULL, rf && qatomic_read(&rf->busy));
 }
 
 void rotating_file_close(RotatingFile *rf)
 {
+    int *fds[] = { &rf->fd, &rf->next_fd, &rf->retired_fd };
+
     rotating_file_drain(rf);
     g_slist_free_full(rf->watches, (GDestroyNotify)g_source_unref);
-    if (rf->fd >= 0) {
-        close(rf->fd);
-    }
-    if (rf->next_fd >= 0) {
-        close(rf->next_fd);
-    }
-    if (rf->retired_fd >= 0) {
-        close(rf->retired_fd);
+    for (int i = 0; i < ARRAY_SIZE(fds); i++) {
+        if (*fds[i] >= 0) {
+            close(*fds[i]);
+        }
     }
     error_free(rf->error);
     qemu_mutex_destroy(&rf->lock);

@@ -12,13 +12,9 @@
 #include "chardev/char.h"
 
 /*
- * A RotatingFile writes a chardev's output to PATH and keeps the
- * previous output in PATH.0 (newest) ... PATH.(N-1), as virtlogd names
- * them.  The guest never waits for the file system: renames and opens
- * run in QEMU's thread pool, and the write path only writes and counts.
- * The next file is made while the current one has room left; if the
- * guest fills it first, writes are refused until it is there, as a full
- * pty refuses them.
+ * A chardev's output in PATH, the previous output in PATH.0 (newest) to
+ * PATH.(N-1).  Renames and opens run in the thread pool; a writer that
+ * fills PATH before the next file is there is refused, as by a full pty.
  */
 typedef struct RotatingFile RotatingFile;
 
@@ -28,11 +24,9 @@ typedef struct RotatingFile RotatingFile;
 #define ROTATING_FILE_LINE_RESERVE 256
 
 /*
- * Open @path for @chr, keeping @generations (at least 1) previous files
- * and, unless @max_size is 0, starting a new one before PATH would
- * exceed @max_size bytes.  Unless @append, or QEMU is the destination of
- * an incoming migration, a non-empty PATH becomes PATH.0 first.  @opt
- * names the option in errors.
+ * Keep @generations previous files and, with @max_size, start a new one
+ * before PATH exceeds it.  Unless @append or migrating in, a non-empty
+ * PATH becomes PATH.0 first.  @opt names the option in errors.
  */
 RotatingFile *rotating_file_open(Chardev *chr, const char *opt,
                                  const char *path, bool append,
@@ -41,7 +35,7 @@ RotatingFile *rotating_file_open(Chardev *chr, const char *opt,
 
 void rotating_file_close(RotatingFile *rf);
 
-/* Wait until no worker is busy with @rf (main loop) */
+/* Wait until no worker is busy with @rf, if any (main loop) */
 void rotating_file_drain(RotatingFile *rf);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(RotatingFile, rotating_file_close)
@@ -52,10 +46,7 @@ typedef enum RotatingFileMode {
     ROTATING_FILE_WRITE_ALL,    /* all, as counted just before */
 } RotatingFileMode;
 
-/*
- * Write @buf as @mode says.  Returns the bytes written or counted; if
- * none, 0 or -1 with errno (EAGAIN: a worker makes the next file).
- */
+/* Bytes written or counted; else 0 or -1 with errno (EAGAIN: wait) */
 ssize_t rotating_file_write(RotatingFile *rf, const void *buf, size_t len,
                             RotatingFileMode mode);
 
