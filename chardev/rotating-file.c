@@ -232,9 +232,9 @@ ssize_t rotating_file_write(RotatingFile *rf, const void *buf, size_t len,
 
     qemu_mutex_lock(&rf->lock);
     n = rotating_file_fit(rf, p, len);
-    if (rf->next_fd >= 0 &&
-        (rf->line_start || (!n && mode != ROTATING_FILE_WRITE_ALL))) {
-        /* At a line's start, or where a line must be split */
+    if (rf->next_fd >= 0 && (rf->line_start || !n ||
+                             (mode == ROTATING_FILE_WRITE_ALL && n < len))) {
+        /* At a line's start, where a line must be split, or must go on */
         rotating_file_switch(rf);
         n = rotating_file_fit(rf, p, len);
     }

@@ -293,12 +293,26 @@ static void assert_refused(const char *dir, const char *chardev,
     unlink(errors);
 }
 
+/* Wait for CHARDEV_ROTATED: it names chardev @id and file @path. */
+static void assert_rotated_event(QTestState *qts, const char *id,
+                                 const char *path)
+{
+    QDict *event = qtest_qmp_eventwait_ref(qts, "CHARDEV_ROTATED");
+    QDict *data = qdict_get_qdict(event, "data");
+
+    g_assert_cmpstr(qdict_get_str(data, "id"), ==, id);
+    g_assert_cmpstr(qdict_get_str(data, "path"), ==, path);
+    g_assert_false(qdict_haskey(data, "reason"));
+    qobject_unref(event);
+}
+
 /*
  * 2. -run-with chroot=,user=: after the switch QEMU refuses to start with
  * a rotating file outside of the new root, or in a directory where the
  * user may not create and rename files.  With the log directory inside
  * the new root and the user's, a flood is rotated by size as without
- * them, the user creating the new files.
+ * them, the user creating the new files, and the events name the file
+ * by the path the user gave.
  */
 static void test_run_with_chroot_user(void)
 {
@@ -362,6 +376,7 @@ static void test_run_with_chroot_user(void)
         g_usleep(50 * 1000);
     }
     wait_flood_written(log, 2, "c1", lines);
+    assert_rotated_event(qts, "flood", log);
     qtest_quit(qts);
 
     for (k = -1; k < 2; k++) {
@@ -377,19 +392,6 @@ static void test_run_with_chroot_user(void)
     g_assert_cmpint(st.st_uid, ==, NOBODY_ID);
     kept = kept_stream(log, 2);
     assert_flood_run(kept, "c1", lines, false);
-}
-
-/* Wait for CHARDEV_ROTATED: it names chardev @id and file @path. */
-static void assert_rotated_event(QTestState *qts, const char *id,
-                                 const char *path)
-{
-    QDict *event = qtest_qmp_eventwait_ref(qts, "CHARDEV_ROTATED");
-    QDict *data = qdict_get_qdict(event, "data");
-
-    g_assert_cmpstr(qdict_get_str(data, "id"), ==, id);
-    g_assert_cmpstr(qdict_get_str(data, "path"), ==, path);
-    g_assert_false(qdict_haskey(data, "reason"));
-    qobject_unref(event);
 }
 
 /*

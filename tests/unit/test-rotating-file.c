@@ -213,6 +213,28 @@ static void test_size_long_line(void)
     g_assert_cmpuint(strlen(p), ==, 10007 - 8192);
 }
 
+/* A line that never ends, from a caller that cannot wait, still rotates */
+static void test_size_long_line_write_all(void)
+{
+    g_autofree char *line = g_strnfill(10000, 'x');
+    RotatingFile *rf = open_rf("nowait", false, 3, 4096, &error_abort);
+    g_autoptr(GString) kept = g_string_new("");
+
+    for (int i = 0; i < 10000; i += 100) {
+        g_assert_cmpint(rotating_file_write(rf, line, 100,
+                                            ROTATING_FILE_WRITE_ALL), ==, 100);
+        settle();
+    }
+    close_rf(rf);
+    for (int k = 2; k >= -1; k--) {
+        g_autofree char *s = read_gen("nowait", k);
+
+        g_assert_cmpuint(strlen(s ?: ""), <=, 4096);
+        g_string_append(kept, s ?: "");
+    }
+    g_assert_cmpstr(kept->str, ==, line);
+}
+
 /*
  * A rotation that cannot rename (a directory where PATH.1 must go)
  * deletes nothing, however often it is tried; the file grows beyond its
@@ -332,6 +354,8 @@ int main(int argc, char **argv)
     g_test_add_func("/rotating-file/size/bytes", test_size_bytes);
     g_test_add_func("/rotating-file/size/big-writes", test_size_big_writes);
     g_test_add_func("/rotating-file/size/long-line", test_size_long_line);
+    g_test_add_func("/rotating-file/size/long-line-write-all",
+                    test_size_long_line_write_all);
     g_test_add_func("/rotating-file/fault/rename-keeps-failing",
                     test_rename_keeps_failing);
     g_test_add_func("/rotating-file/fault/symlink-generation",
