@@ -2,7 +2,8 @@
 # Every target installs what it needs first; see README.rst.
 
 .PHONY: all deps fetch assemble build baseline guest test demo bench \
-        series writeback checkpatch clean
+        series writeback checkpatch clean libvirt libvirt-series \
+        libvirt-writeback
 
 all: build
 
@@ -42,6 +43,17 @@ writeback:
 
 checkpatch: assemble
 	scripts/checkpatch.sh
+
+# virtlogd with the libvirt series (libvirt/patches), for Debian 12's libvirt
+libvirt: deps
+	scripts/fetch-libvirt.sh
+	scripts/build-libvirt.sh
+
+libvirt-series: deps
+	scripts/export-libvirt-series.sh
+
+libvirt-writeback:
+	scripts/libvirt-writeback.sh
 
 clean:
 	rm -rf build

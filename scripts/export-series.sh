@@ -25,7 +25,8 @@ rm -rf "$out"
 git -C "$SRC" format-patch -q --cover-letter --thread=shallow \
     --base=base --subject-prefix=PATCH -o "$out" "base..$tip"
 for p in "$out"/*.patch; do
-    sed -i -e "s/^From: .*/From: $name <$email>/" \
+    # format-patch may fold a long From: onto a second line: drop it too
+    sed -i -e "/^From: /{s/^From: .*/From: $name <$email>/;n;/^ /d}" \
         -e "s/^Signed-off-by: .*/Signed-off-by: $name <$email>/" "$p"
 done
 report=$out/report.txt

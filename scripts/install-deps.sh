@@ -4,8 +4,9 @@
 # well under a second without touching apt.
 #
 # Extra apt entries (bookworm-backports for meson >= 1.5 and pycotap,
-# deb-src for trixie's qemu source) are derived from the mirror the machine
-# already uses for bookworm, so no registry host is written down here.
+# deb-src for trixie's qemu source and for bookworm's libvirt source) are
+# derived from the mirror the machine already uses for bookworm, so no
+# registry host is written down here.
 set -euo pipefail
 
 SUDO=
@@ -19,10 +20,15 @@ RUN_PKGS="seabios qemu-system-data busybox-static cpio"
 TEST_PKGS="socat logrotate clang libclang-rt-14-dev gcc-mingw-w64-x86-64-win32"
 BENCH_PKGS="apache2-utils daemontools s6 gnuplot-nox"
 LIBVIRT_PKGS="libvirt-daemon-system libvirt-clients"
+# What virtlogd and its tests need to build (scripts/build-libvirt.sh)
+LIBVIRT_BUILD_PKGS="libxml2-dev libgnutls28-dev libtirpc-dev libc-dev-bin
+ libyajl-dev libxml2-utils xsltproc augeas-tools"
 DOCS_PKGS="python3-sphinx python3-sphinx-rtd-theme"
-ALL_PKGS="$BUILD_PKGS $RUN_PKGS $TEST_PKGS $BENCH_PKGS $LIBVIRT_PKGS $DOCS_PKGS"
+ALL_PKGS="$BUILD_PKGS $RUN_PKGS $TEST_PKGS $BENCH_PKGS $LIBVIRT_PKGS
+ $LIBVIRT_BUILD_PKGS $DOCS_PKGS"
 MIN_MESON=1.5.0
 EXTRA_SOURCES=/etc/apt/sources.list.d/qemu-console-log.sources
+LIBVIRT_SOURCES=/etc/apt/sources.list.d/qemu-console-log-libvirt.sources
 
 missing_packages() {
     local p
@@ -79,12 +85,26 @@ SRC
     $SUDO apt-get update -qq
 }
 
-if [ -f "$EXTRA_SOURCES" ] && [ -z "$(missing_packages)" ] &&
-   meson_recent_enough; then
+add_libvirt_sources() {
+    [ -f "$LIBVIRT_SOURCES" ] && return 0
+    echo "install-deps: adding bookworm deb-src from the configured mirror"
+    $SUDO tee "$LIBVIRT_SOURCES" >/dev/null <<SRC
+Types: deb-src
+URIs: $(bookworm_mirror)
+Suites: bookworm bookworm-updates
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+SRC
+    $SUDO apt-get update -qq
+}
+
+if [ -f "$EXTRA_SOURCES" ] && [ -f "$LIBVIRT_SOURCES" ] &&
+   [ -z "$(missing_packages)" ] && meson_recent_enough; then
     exit 0
 fi
 
 add_extra_sources
+add_libvirt_sources
 export DEBIAN_FRONTEND=noninteractive
 APT="$SUDO apt-get install -y -qq --no-install-recommends"
 # shellcheck disable=SC2086

@@ -56,11 +56,31 @@ note "running the libvirt test"
 # Results, and the diagnostics of any case that failed
 cat "$libvirt_tap"
 
+# virtlogd with the libvirt series (libvirt/patches): libvirt's own unit
+# tests, then Debian's libvirtd with it, a nova-style guest, stock QEMU
+# (Debian's if installed, else the baseline build) and ours.
+lv_unit_tap=$BUILD/libvirt-unit.tap
+virtlogd_tap=$BUILD/virtlogd.tap
+rm -f "$lv_unit_tap" "$virtlogd_tap"
+if "$TOP/scripts/fetch-libvirt.sh" && "$TOP/scripts/build-libvirt.sh"; then
+    note "running libvirt's unit tests and the virtlogd test"
+    "$TOP/scripts/test-libvirt-unit.sh" > "$lv_unit_tap" || status=1
+    stock_qemu=/usr/bin/qemu-system-x86_64
+    [ -x "$stock_qemu" ] || stock_qemu=$BASE_OBJ/qemu-system-x86_64
+    /usr/bin/python3 "$TOP/tests/libvirt/virtlogd-test.py" \
+        "$BUILD/libvirt/build/src/virtlogd" "$BUILD/guest" \
+        "$stock_qemu" "$OBJ/qemu-system-x86_64" > "$virtlogd_tap" || status=1
+    cat "$lv_unit_tap" "$virtlogd_tap"
+else
+    status=1
+fi
+
 # The writer compiled for Windows, as far as this machine can show it.
 windows_tap=$BUILD/check-windows.tap
 rm -f "$windows_tap"
 "$TOP/scripts/check-windows.sh" --tap "$windows_tap" || status=1
 
 /usr/bin/python3 "$TOP/scripts/count-tap.py" "$testlog" \
-    "$fuzz_tap" "$windows_tap" "$libvirt_tap" || status=1
+    "$fuzz_tap" "$windows_tap" "$libvirt_tap" "$lv_unit_tap" \
+    "$virtlogd_tap" || status=1
 exit $status
