@@ -33,6 +33,7 @@ struct RotatingFile {
     int next_fd;                /* the new PATH, once a worker made it */
     int retired_fd;             /* the file before, for a worker to close */
     bool busy;                  /* a worker is asked for, or runs */
+    int pending;                /* workers whose completion has not run */
     bool rotate;                /* a new generation is due */
     int64_t retry_at;           /* ms; not 0 after a failure */
     Error *error;
@@ -145,6 +146,7 @@ static int rotating_file_work(void *opaque)
             unused[1] = rf->retired_fd;
             rf->retired_fd = -1;
         }
+        rf->busy = false;   /* a vCPU may keep the main loop from running */
     }
     for (int i = 0; i < ARRAY_SIZE(unused); i++) {
         if (unused[i] >= 0) {
@@ -178,8 +180,8 @@ static bool rotating_file_check(RotatingFile *rf)
     if (rf->busy || !(rf->rotate || rf->retired_fd >= 0)) {
         return false;
     }
-    rf->busy = true;
-    return true;
+    rf->pending++;
+    return rf->busy = true;
 }
 
 /* Main loop: what the worker did */
@@ -191,7 +193,7 @@ static void rotating_file_done(void *opaque, int ret)
     Error *err;
 
     WITH_QEMU_LOCK_GUARD(&rf->lock) {
-        rf->busy = false;
+        rf->pending--;
         /* The new file takes bytes; after a failure, the old one does */
         watches = g_steal_pointer(&rf->watches);
         err = g_steal_pointer(&rf->error);
@@ -227,7 +229,6 @@ ssize_t rotating_file_write(RotatingFile *rf, const void *buf, size_t len,
     const char *p = buf;
     ssize_t ret;
     size_t n;
-    bool start;
     int err;
 
     qemu_mutex_lock(&rf->lock);
@@ -249,13 +250,11 @@ ssize_t rotating_file_write(RotatingFile *rf, const void *buf, size_t len,
         rf->size += ret;
         rf->line_start = p[ret - 1] == '\n';
     }
-    start = rotating_file_check(rf);
     err = errno;
-    qemu_mutex_unlock(&rf->lock);
-    if (start) {
-        /* Not with the lock: the worker would wait for it */
+    if (rotating_file_check(rf)) {
         rotating_file_start(rf);
     }
+    qemu_mutex_unlock(&rf->lock);
     errno = err;
     return ret;
 }
@@ -343,7 +342,7 @@ RotatingFile *rotating_file_open(Chardev *chr, const char *opt,
 void rotating_file_drain(RotatingFile *rf)
 {
     /* The worker needs the main loop to start and to finish */
-    AIO_WAIT_WHILE_UNLOCKED(NULL, rf && qatomic_read(&rf->busy));
+    AIO_WAIT_WHILE_UNLOCKED(NULL, rf && qatomic_read(&rf->pending));
 }
 
 void rotating_file_close(RotatingFile *rf)

@@ -645,6 +645,38 @@ static void test_migration_source_rotated(void)
 }
 
 /*
+ * A destination started while the source rotates the files both open
+ * starts: the file it opened being renamed meanwhile is no reason to
+ * refuse (as for a file outside of a -run-with chroot=).
+ */
+static void test_migration_destination_while_rotating(void)
+{
+    g_autoptr(Scratch) s = scratch_new();
+    g_autofree char *flood = g_strdup_printf(
+        "file,path=%s,rotate=90,rotate-size=4K", s->log);
+    g_autofree char *console = g_build_filename(s->dir, "serial.log", NULL);
+    g_autofree char *console2 = g_build_filename(s->dir, "serial2.log",
+                                                 NULL);
+    g_autofree char *first = gen_name(s, 0);
+    gint64 deadline = g_get_monotonic_time() + BOOT_TIMEOUT_US;
+    QTestState *src = start_flood("QTEST_QEMU_BINARY", console, flood, "d1",
+                                  200000, "");
+
+    while (!g_file_test(first, G_FILE_TEST_EXISTS)) {
+        g_assert(g_get_monotonic_time() < deadline);
+        g_usleep(50 * 1000);
+    }
+    for (int i = 0; i < 4; i++) {
+        QTestState *dst = start_flood("QTEST_QEMU_BINARY", console2, flood,
+                                      "d1", 200000, "-incoming defer");
+
+        qtest_qmp_assert_success(dst, "{'execute': 'query-status'}");
+        qtest_quit(dst);
+    }
+    qtest_quit(src);
+}
+
+/*
  * 8. Bad input on the command line: exit status 1, a message naming the
  * option (and the path), and the files already there byte-identical.
  */
@@ -1011,6 +1043,8 @@ int main(int argc, char **argv)
                    test_permissions_carried);
     qtest_add_func("console-log/faults/migration-source-rotated",
                    test_migration_source_rotated);
+    qtest_add_func("console-log/faults/migration-destination-while-rotating",
+                   test_migration_destination_while_rotating);
 
     return g_test_run();
 }
