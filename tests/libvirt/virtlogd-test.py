@@ -152,7 +152,9 @@ def start_virtlogd(setting):
     """Our virtlogd, alone on the standard socket, with
     rollover_on_truncate = @setting."""
     if ours.get('pid'):
-        stop(ours.pop('pid'))
+        pid = ours.pop('pid')
+        stop(pid)
+        started.remove(pid)     # its pid may be reused: never signal it again
         wait_for('virtlogd', virtlogd_answers, False)
     make_room()
     conf = os.path.join(work, 'virtlogd-%d.conf' % setting)
@@ -302,6 +304,11 @@ def starts(name, qemu):
     """STARTS starts of the guest; the boots in PATH, PATH.0, ...
     PATH.MAX_BACKUPS (one more than virtlogd keeps)"""
     os.makedirs(os.path.join(work, name), exist_ok=True)
+    # nova creates the log, empty and readable by all, before the first start
+    log = os.path.join(work, name, 'console.log')
+    with open(log, 'w'):
+        pass
+    os.chmod(log, 0o644)
     for n in range(1, STARTS + 1):
         define(name, qemu, '%s%d' % (name, n))
         virsh('start', domain_name(name))
@@ -333,6 +340,9 @@ def check_starts(name, qemu, want):
         line, listing(name), ' '.join(nova))
     assert gens == want, '%s: %s' % (gens, detail)
     assert nova == [b for b in reversed(want) if b], detail
+    # virtlogd's own file, not the one nova made readable by all
+    mode = os.stat(os.path.join(work, name, 'console.log')).st_mode & 0o777
+    assert mode == 0o600, 'console.log has mode %o; %s' % (mode, detail)
     return detail
 
 
