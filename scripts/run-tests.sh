@@ -41,12 +41,9 @@ fetch_or_skip() {
 # Base 10.2: what differs from 10.0 (the port of the series and the
 # project's tests to the 10.2 API) is built and run; the fuzzer, libvirt and
 # the Windows check run on 10.0 only.  No upstream 10.2 is built, so the two
-# e2e cases that compare with upstream QEMU run on 10.0 only.
-E2E_10_2="nova-reboot/default nova-reboot/append nova-reboot/rotate
-          nova-reboot/append-stamped nova-reboot/rotate-stamped
-          libvirt/pty-logfile guest-reboot flood-bounded
-          runtime/rotate-under-flood runtime/reopen-under-flood
-          logrotate/create-reopen"
+# e2e cases that compare with upstream QEMU run on 10.0 only (-s: GLib
+# reports them as skipped by request, so the last line says 2 skipped).
+E2E_NOT_10_2="nova-reboot/baseline logrotate/copytruncate-report"
 test_base_10_2() (
     export BASE=10.2
     . "$TOP/scripts/common.sh"
@@ -67,7 +64,7 @@ test_base_10_2() (
     "$OBJ/pyvenv/bin/meson" test -C "$OBJ" --no-rebuild --print-errorlogs \
         --setup slow --logbase testlog-unit $unit \
         qtest-x86_64/chardev-rotate-test || status=1
-    for t in $E2E_10_2; do args="$args -p /x86_64/console-log/$t"; done
+    for t in $E2E_NOT_10_2; do args="$args -s /x86_64/console-log/$t"; done
     note "running on base $BASE: qtest-x86_64/console-log-e2e-test$args"
     "$OBJ/pyvenv/bin/meson" test -C "$OBJ" --no-rebuild --print-errorlogs \
         --setup slow --logbase testlog-e2e --test-args="$args" \
