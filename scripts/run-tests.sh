@@ -29,7 +29,9 @@ fetch_or_skip() {
         cat "$err" >&2
         die "fetching base $BASE failed"
     fi
-    echo "== SKIPPED base $BASE: $(tail -1 "$err" | sed 's/^[^:]*: base [^:]*: //')"
+    # fetch-qemu.sh: base 10.2: qemu VERSION cannot be downloaded (WHY)
+    echo "== SKIPPED base $BASE:" \
+         "$(tail -1 "$err" | sed 's/^[^:]*: base [^:]*: //')"
     for t in "$@"; do
         n=$((n + 1))
         echo "ok $n base $BASE $t # SKIP source package not available"

@@ -48,7 +48,8 @@ write_base_variants() {
         done
     fi
     check=$BDIR/writeback-check
-    git -C "$SRC" worktree remove --force "$check" 2>/dev/null || rm -rf "$check"
+    git -C "$SRC" worktree remove --force "$check" 2>/dev/null ||
+        rm -rf "$check"
     git -C "$SRC" worktree prune
     git -C "$SRC" worktree add -q --detach "$check" base
     mkdir -p "$TOP/patches/$BASE"
