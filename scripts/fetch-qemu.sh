@@ -63,8 +63,10 @@ SRC
               -o Dir::Cache="$apt_dir/cache")
     apt-get "${apt_opts[@]}" update -qq 2>&1 |
         grep -v "unsandboxed as root" >&2 || true
-    apt-cache "${apt_opts[@]}" showsrc qemu 2>/dev/null |
-        grep -qx "Version: $version" ||
+    # Read to the end (no grep -q): pipefail would see apt-cache's SIGPIPE
+    listed=$(apt-cache "${apt_opts[@]}" showsrc qemu 2>/dev/null |
+             awk '/^Version:/ { print $2 }')
+    echo "$listed" | grep -qxF "$version" ||
         unavailable "$QEMU_SUITE's index does not list it"
     rm -rf "$dl"
     mkdir -p "$dl"
