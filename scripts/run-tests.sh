@@ -52,15 +52,22 @@ test_base_10_2() (
     local unit="test-char test-rotating-file fuzz-rotating-file" t args=
     fetch_or_skip $unit chardev-rotate-test console-log-e2e-test || exit 0
     note "base $BASE"
-    "$TOP/scripts/assemble.sh"
+    # Named first: if the build fails, the missing logs count as failures.
+    rm -f "$OBJ"/meson-logs/testlog-*.json
+    for t in unit e2e; do
+        echo "$OBJ/meson-logs/testlog-$t-slow.json" >> "$results"
+    done
+    # Called as "test_base_10_2 || ...", so set -e is off here: each step
+    # says what stops it.
+    "$TOP/scripts/assemble.sh" || exit 1
     # shellcheck disable=SC2086
     "$TOP/scripts/build.sh" qemu-system-x86_64 \
         $(for t in $unit; do echo "tests/unit/$t"; done) \
-        tests/qtest/chardev-rotate-test tests/qtest/console-log-e2e-test
-    "$TOP/scripts/guest-image.sh"
+        tests/qtest/chardev-rotate-test tests/qtest/console-log-e2e-test ||
+        exit 1
+    "$TOP/scripts/guest-image.sh" || exit 1
     export CONSOLE_LOG_GUEST_DIR=$BUILD/guest
     unset QTEST_BASELINE_BINARY
-    rm -f "$OBJ"/meson-logs/testlog-*.json
     note "running on base $BASE: $unit qtest-x86_64/chardev-rotate-test"
     # shellcheck disable=SC2086
     "$OBJ/pyvenv/bin/meson" test -C "$OBJ" --no-rebuild --print-errorlogs \
@@ -71,9 +78,6 @@ test_base_10_2() (
     "$OBJ/pyvenv/bin/meson" test -C "$OBJ" --no-rebuild --print-errorlogs \
         --setup slow --logbase testlog-e2e --test-args="$args" \
         qtest-x86_64/console-log-e2e-test || status=1
-    for t in unit e2e; do
-        echo "$OBJ/meson-logs/testlog-$t-slow.json" >> "$results"
-    done
     exit "${status:-0}"
 )
 
