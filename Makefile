@@ -1,5 +1,7 @@
-# QEMU console log rotation: a patch set on Debian's QEMU 10.0.
+# QEMU console log rotation: a patch set on Debian's QEMU 10.0 and 10.2.
 # Every target installs what it needs first; see README.rst.
+# BASE=10.2 (default 10.0) selects the base of fetch, assemble, build,
+# baseline, series and writeback; test runs both.
 
 .PHONY: all deps fetch assemble build baseline guest test demo bench \
         series writeback checkpatch clean libvirt libvirt-series \

@@ -1,8 +1,9 @@
 #!/bin/bash
 # Assemble the patched QEMU tree in $SRC (a git repository):
-#   commit "base"  = Debian's qemu 10.0.x with Debian's patches (tag: base)
+#   commit "base"  = Debian's qemu of $BASE with Debian's patches (tag: base)
 #   one commit per entry of patches/series = that patch applied to upstream
-#   files plus the new files it names in its X-Overlay-Files header.
+#   files plus the new files it names in its X-Overlay-Files header.  The
+#   patch is patches/$BASE/NAME where that exists, patches/NAME otherwise.
 # With "baseline" as argument, assemble $BASE_SRC: the base only.
 #
 # Re-assembling an unchanged input is a no-op, and a changed one rewrites only
@@ -10,8 +11,8 @@
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 
-pristine=$("$TOP/scripts/fetch-qemu.sh" | tail -1)
-version=$(cat "$BUILD/qemu-version")
+pristine=$("$TOP/scripts/fetch-qemu.sh" | tail -1) || exit $?
+version=$(cat "$BDIR/qemu-version")
 target=$SRC
 [ "${1:-}" = --baseline ] && target=$BASE_SRC
 
@@ -39,7 +40,11 @@ inputs_hash() {
     (cd "$TOP" && {
         echo "$version"
         git ls-files -co --exclude-standard -- patches $(cat scripts/overlay-dirs) |
+            grep -E -v '^patches/[0-9]+\.[0-9]+/' |
             sort | while read -r f; do [ -f "$f" ] && sha1sum "$f"; done
+        if [ -d "patches/$BASE" ]; then
+            find "patches/$BASE" -type f | sort | xargs -r sha1sum
+        fi
     } | sha1sum | cut -d' ' -f1)
 }
 # The stamp records the inputs last assembled or written back and the
@@ -67,7 +72,7 @@ git_src clean -q -fd -e /build/
 
 # Build the commits in a scratch worktree, then move $SRC to the result:
 # checkout then rewrites only the files that really changed.
-scratch=$BUILD/assemble-scratch
+scratch=$BDIR/assemble-scratch
 git_src worktree remove --force "$scratch" 2>/dev/null || rm -rf "$scratch"
 git_src worktree prune
 git_src worktree add -q --detach "$scratch" base
@@ -76,19 +81,10 @@ git_scratch() {
         -c user.email="qemu-console-log@localhost" "$@"
 }
 
-# DEP-3 header field of a patch, continuation lines included.
-dep3_field() {
-    awk -v field="$2" '
-        /^---/ || /^diff / || /^Index:/ { exit }
-        $0 ~ "^" field ":" { sub("^" field ": ?", ""); print; on = 1; next }
-        on && /^ / { sub(/^ /, ""); if ($0 == ".") $0 = ""; print; next }
-        { on = 0 }' "$1"
-}
-
 n=0
 while read -r name; do
     case "$name" in ''|'#'*) continue ;; esac
-    p=$TOP/patches/$name
+    p=$(patch_file "$name")
     [ -f "$p" ] || die "patches/series names $name, which does not exist"
     if grep -q '^--- ' "$p" && ! git_scratch apply --index "$p"; then
         die "patch $name does not apply to qemu $version"

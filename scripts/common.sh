@@ -3,11 +3,22 @@
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD=${BUILD:-$TOP/build}
 CACHE=${QEMU_CONSOLE_LOG_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/qemu-console-log}
-SRC=$BUILD/qemu                  # assembled tree: base + overlay + patches
-BASE_SRC=$BUILD/qemu-baseline    # the same base without our changes
+# The QEMU base the series is applied to: Debian's source package, pinned.
+# 10.0 is the default and keeps its paths directly in $BUILD; another base
+# builds in $BUILD/$BASE and takes patches/$BASE/NAME in place of
+# patches/NAME where the text of a patch differs on it.
+BASE=${BASE:-10.0}
+case $BASE in
+10.0) QEMU_PIN=1:10.0.13+ds-0+deb13u1 QEMU_SUITE=trixie BDIR=$BUILD ;;
+10.2) QEMU_PIN=1:10.2.2+ds-1 QEMU_SUITE=sid BDIR=$BUILD/10.2 ;;
+*) echo "$(basename "$0"): unknown BASE=$BASE (10.0 or 10.2)" >&2; exit 1 ;;
+esac
+BASES="10.0 10.2"                # every base make test runs
+SRC=$BDIR/qemu                   # assembled tree: base + overlay + patches
+BASE_SRC=$BDIR/qemu-baseline     # the same base without our changes
 OBJ=$SRC/build                   # QEMU's own build directory
 BASE_OBJ=$BASE_SRC/build
-WANT_SERIES=10.0                 # the QEMU major.minor our patches target
+WANT_SERIES=$BASE                # the QEMU major.minor our patches target
 # In patches/series, what follows this line stays in the project
 PROJECT_MARKER="# project: not part of the upstream series"
 
@@ -26,3 +37,21 @@ series_tip() {
 
 die() { echo "$(basename "$0"): $*" >&2; exit 1; }
 note() { echo "== $*"; }
+
+# The file of patch $1 (a name in patches/series) for $BASE
+patch_file() {
+    if [ -f "$TOP/patches/$BASE/$1" ]; then
+        echo "$TOP/patches/$BASE/$1"
+    else
+        echo "$TOP/patches/$1"
+    fi
+}
+
+# DEP-3 header field of a patch, continuation lines included.
+dep3_field() {
+    awk -v field="$2" '
+        /^---/ || /^diff / || /^Index:/ { exit }
+        $0 ~ "^" field ":" { sub("^" field ": ?", ""); print; on = 1; next }
+        on && /^ / { sub(/^ /, ""); if ($0 == ".") $0 = ""; print; next }
+        { on = 0 }' "$1"
+}

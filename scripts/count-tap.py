@@ -1,6 +1,6 @@
 #!/usr/bin/python3
-"""Count the TAP test cases in a meson testlog.json, and in plain TAP files
-given after it, and print 'N passed, N failed[, N skipped]'.  A test
+"""Count the TAP test cases in meson testlog files (*.json) and in plain TAP
+files (any other name), and print 'N passed, N failed[, N skipped]'.  A test
 program that failed without reporting a failing case (a crash, a timeout)
 counts as one failure more."""
 import json
@@ -30,24 +30,30 @@ def count(output):
     return failures
 
 
-try:
-    meson_log = open(sys.argv[1]).readlines()
-except OSError as e:
-    # meson did not run, or wrote elsewhere: that is a failure, not a crash
-    print('count-tap: %s' % e, file=sys.stderr)
-    meson_log = []
-    failed += 1
-for line in meson_log:
-    entry = json.loads(line)
-    failures = count(entry.get('stdout', ''))
-    failed += failures
-    # A program that failed without reporting a failing case (a crash,
-    # a timeout, a bail out) is one failure more.
-    if entry.get('result') not in ('OK', 'SKIP', 'EXPECTEDFAIL') and \
-       not failures:
+def count_meson(path):
+    """Count a meson testlog.json."""
+    global failed
+    try:
+        meson_log = open(path).readlines()
+    except OSError as e:
+        # meson did not run, or wrote elsewhere: a failure, not a crash
+        print('count-tap: %s' % e, file=sys.stderr)
         failed += 1
+        return
+    for line in meson_log:
+        entry = json.loads(line)
+        failures = count(entry.get('stdout', ''))
+        failed += failures
+        # A program that failed without reporting a failing case (a
+        # crash, a timeout, a bail out) is one failure more.
+        if entry.get('result') not in ('OK', 'SKIP', 'EXPECTEDFAIL') and \
+           not failures:
+            failed += 1
 
-for path in sys.argv[2:]:
+
+def count_tap(path):
+    """Count a plain TAP file."""
+    global failed
     try:
         with open(path) as tap:
             text = tap.read()
@@ -57,6 +63,13 @@ for path in sys.argv[2:]:
     failed += failures
     if not failures and not re.search(r'^\s*(not ok|ok)\b', text, re.M):
         failed += 1         # no result at all: the run did not happen
+
+
+for path in sys.argv[1:]:
+    if path.endswith('.json'):
+        count_meson(path)
+    else:
+        count_tap(path)
 
 summary = '%d passed, %d failed' % (passed, failed)
 if skipped:

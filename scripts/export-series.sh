@@ -1,20 +1,21 @@
 #!/bin/bash
 # Export the patch set as an upstream-style series (cover letter + one
 # patch per commit, git format-patch form, Signed-off-by) into
-# $BUILD/series, and check it as a maintainer would:
+# $BDIR/series ($BUILD/series on 10.0, $BUILD/10.2/series with BASE=10.2),
+# and check it as a maintainer would:
 #  - it applies with git am onto the pristine base, giving the same tree;
 #  - every commit builds (qemu-system-x86_64, test-char and our unit test)
 #    and passes those two tests: the series is bisectable;
 #  - QEMU's documentation, QMP reference included, builds with Sphinx with
 #    warnings as errors at the last commit;
 #  - checkpatch.pl is clean on each patch and on the series as one mbox.
-# The report is $BUILD/series/report.txt.  SERIES_QUICK=1 skips building
+# The report is series/report.txt there.  SERIES_QUICK=1 skips building
 # every commit (the last one is still built and tested).
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 
-out=$BUILD/series
-version=$(cat "$BUILD/qemu-version")
+out=$BDIR/series
+version=$(cat "$BDIR/qemu-version")
 tip=$(series_tip "$SRC")
 n=$(git -C "$SRC" rev-list --count "base..$tip")
 start=$(date +%s)
@@ -63,7 +64,7 @@ PY
 patches=$(ls "$out"/*.patch | grep -v '/0000-')
 
 # git am onto a pristine base, and the result must equal the tree.
-check=$BUILD/series-check
+check=$BDIR/series-check
 git -C "$SRC" worktree remove --force "$check" 2>/dev/null || rm -rf "$check"
 git -C "$SRC" worktree prune
 git -C "$SRC" worktree add -q --detach "$check" base
@@ -79,7 +80,7 @@ say "series of $n patches applies with git am onto qemu $version"
 # Build and test every commit in a worktree of its own; ccache keeps the
 # builds after the first cheap.
 status=0
-tree=$BUILD/series-build
+tree=$BDIR/series-build
 if [ ! -d "$tree/.git" ] && [ ! -f "$tree/.git" ]; then
     rm -rf "$tree"
     git -C "$SRC" worktree prune

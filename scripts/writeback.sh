@@ -3,7 +3,9 @@
 # repository: each commit becomes one patches/ entry (DEP-3 header, diff of
 # the upstream files it edits, X-Overlay-Files naming the files it adds)
 # and its new files are copied to the overlay.  Develop with plain git in
-# build/qemu (commit, rebase -i, commit --fixup), then run this.
+# build/qemu (commit, rebase -i, commit --fixup), then run this.  With
+# BASE=10.2 it takes the commits of build/10.2/qemu and writes to
+# patches/10.2/ only the patches whose text differs there.
 # Commits whose subject starts with "project:" hold what stays in this
 # project (tests with a Linux guest, as root, with libvirt; benchmarks):
 # they come last, after a marker line in patches/series, and make series
@@ -27,6 +29,58 @@ in_overlay() {
         case "$1" in "$d"/*) return 0 ;; esac
     done
     return 1
+}
+
+# For a base other than 10.0: the series (patches/series) and the overlay
+# are shared by all bases, so they must come out the same; a patch is
+# written to patches/$BASE/ only when patches/NAME, applied to the parent
+# commit, does not give the commit's tree or its header differs.
+write_base_variants() {
+    local f c name shared variant check
+    cmp -s "$out/patches/series" "$TOP/patches/series" ||
+        die "the commits of $SRC do not match patches/series; the list of" \
+            "patches is shared by all bases"
+    if [ -d "$out/overlay" ]; then
+        for f in $(cd "$out/overlay" && find . -type f | sed 's#^\./##'); do
+            cmp -s "$out/overlay/$f" "$TOP/$f" ||
+                die "$f differs on $BASE; new files are shared by all" \
+                    "bases (edit $TOP/$f, or make the change a patch)"
+        done
+    fi
+    check=$BDIR/writeback-check
+    git -C "$SRC" worktree remove --force "$check" 2>/dev/null ||
+        rm -rf "$check"
+    git -C "$SRC" worktree prune
+    git -C "$SRC" worktree add -q --detach "$check" base
+    mkdir -p "$TOP/patches/$BASE"
+    set -- $(git -C "$SRC" rev-list --reverse base..HEAD)
+    while read -r name; do
+        case "$name" in ''|'#'*) continue ;; esac
+        c=$1
+        shift
+        shared=$TOP/patches/$name
+        variant=$TOP/patches/$BASE/$name
+        git -C "$check" checkout -q --detach "$c~1"
+        if [ "$(sed '/^---$/q' "$shared")" = \
+             "$(sed '/^---$/q' "$out/patches/$name")" ] &&
+           { ! grep -q '^--- ' "$shared" ||
+             git -C "$check" apply --index "$shared" 2>/dev/null; } &&
+           (cd "$TOP" && for f in $(dep3_field "$shared" X-Overlay-Files); do
+                cp "$f" "$check/$f" && git -C "$check" add -f "$f"; done) &&
+           git -C "$check" diff --cached --quiet "$c"; then
+            [ -f "$variant" ] && { rm "$variant"; echo "removed $variant"; }
+        elif ! cmp -s "$out/patches/$name" "$variant"; then
+            cp "$out/patches/$name" "$variant"
+            echo "wrote patches/$BASE/$name"
+        fi
+        git -C "$check" reset -q --hard
+    done < "$TOP/patches/series"
+    git -C "$SRC" worktree remove --force "$check"
+    rmdir "$TOP/patches/$BASE" 2>/dev/null || true
+    rm -f "$SRC/.git/assembled-inputs"
+    FORCE=1 "$TOP/scripts/assemble.sh"
+    note "wrote back $n commits for base $BASE: $(ls "$TOP/patches/$BASE" \
+        2>/dev/null | wc -l) of them differ from patches/"
 }
 
 n=0
@@ -74,6 +128,11 @@ for c in $(git -C "$SRC" rev-list --reverse base..HEAD); do
     } > "$out/patches/$name"
 done
 
+if [ "$BASE" != 10.0 ]; then
+    write_base_variants
+    exit 0
+fi
+
 # The repository's current overlay, to replace.
 current_overlay=$(cd "$TOP" && git ls-files -co --exclude-standard -- "${overlay_dirs[@]}" | sort)
 new_overlay=$( [ -d "$out/overlay" ] && (cd "$out/overlay" && find . -type f | sed 's#^\./##' | sort) || true)
@@ -89,8 +148,9 @@ for f in $new_overlay; do
         echo "wrote $f"
     fi
 done
-rm -rf "$TOP/patches"
-cp -r "$out/patches" "$TOP/patches"
+# The patches of the other bases (patches/10.2/...) stay.
+find "$TOP/patches" -maxdepth 1 -type f -delete
+cp "$out/patches/"* "$TOP/patches/"
 touch "$TOP/patches/series"
 # Assemble again from what was written: the files stay as they are (so
 # nothing rebuilds), the commits get their canonical form.

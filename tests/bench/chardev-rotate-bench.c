@@ -39,6 +39,11 @@
 #include "system/system.h"
 #include "syscall-wrap.h"
 
+/* QEMU 10.2 renamed CharBackend to CharFrontend; this builds on both */
+#if QEMU_VERSION_MAJOR == 10 && QEMU_VERSION_MINOR < 2
+typedef CharBackend CharFrontend;
+#endif
+
 /*
  * File system calls that would stall the writer: open() and close()
  * through -Wl,--wrap (QEMU's code is linked in statically), rename() by
@@ -198,7 +203,7 @@ static void remove_dir(char *d)
  */
 typedef struct Writer {
     RotatingFile *rf;
-    CharBackend *be;
+    CharFrontend *be;
     int fd;
     const char *data;
     size_t wsize, total;
@@ -533,7 +538,7 @@ static void latency(bool quick)
 
 typedef struct Chr {
     Chardev *chr;
-    CharBackend be;
+    CharFrontend be;
 } Chr;
 
 /* A chardev from -chardev options, %s being @path */

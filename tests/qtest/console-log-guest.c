@@ -9,6 +9,11 @@
 #include "qemu/osdep.h"
 #include "console-log-guest.h"
 
+/* QEMU 10.2 replaced qtest_init_with_env*() by qtest_init_ext() */
+#if QEMU_VERSION_MAJOR == 10 && QEMU_VERSION_MINOR < 2
+#define qtest_init_ext qtest_init_with_env_and_capabilities
+#endif
+
 const char *console_log_guest_dir(void)
 {
     return getenv("CONSOLE_LOG_GUEST_DIR");
@@ -114,7 +119,7 @@ QTestState *start_guest(const char *binary_env, const char *serial,
     /* A pty announces its name on stdout, the TAP stream. */
     g_autofree char *quiet = g_strdup_printf("%s >/dev/null", args);
 
-    return qtest_init_with_env(binary_env, quiet, true);
+    return qtest_init_ext(binary_env, quiet, NULL, true);
 }
 
 char *slurp_len(const char *path, size_t *len)

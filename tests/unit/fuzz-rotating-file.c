@@ -48,6 +48,11 @@
 #include "chardev/rotating-file.h"
 #include "system/system.h"
 
+/* QEMU 10.2 renamed CharBackend to CharFrontend; this builds on both */
+#if QEMU_VERSION_MAJOR == 10 && QEMU_VERSION_MINOR < 2
+typedef CharBackend CharFrontend;
+#endif
+
 /*
  * Wrapped: what chardev/rotating-file.c and qemu_create() call, as
  * compiled with _FILE_OFFSET_BITS=64 (g_rename() is rename(), g_lstat()
@@ -286,7 +291,7 @@ static struct {
     unsigned generations;
     uint64_t max_size;
     Chardev *chr;
-    CharBackend be;
+    CharFrontend be;
     size_t pos;                 /* of the stream, accepted so far */
     bool log_line_start;        /* the chardev's next log byte */
     bool split_ok;              /* a restart cut a line */
@@ -500,7 +505,7 @@ ssize_t __wrap_rotating_file_write(RotatingFile *rf, const void *buf,
 }
 
 typedef struct ThreadWrite {
-    CharBackend *be;
+    CharFrontend *be;
     const uint8_t *buf;
     int len;
     int ret;

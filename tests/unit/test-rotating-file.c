@@ -236,31 +236,6 @@ static void test_size_long_line_write_all(void)
 }
 
 /*
- * A vCPU that writes without pause may keep the main loop from running:
- * rotations must go on without it, as long as the pool has a thread.
- */
-static void test_size_main_loop_starved(void)
-{
-    g_autofree char *block = g_strnfill(100, 'x');
-    RotatingFile *rf = open_rf("starved", false, 3, 4096, &error_abort);
-
-    rotating_file_write(rf, "x", 1, ROTATING_FILE_WRITE_ALL);
-    rotating_file_rotate(rf, false);
-    settle();       /* a thread in the pool, idle */
-    for (int i = 0; i < 400; i++) {
-        rotating_file_write(rf, block, 100, ROTATING_FILE_WRITE_ALL);
-        g_usleep(1000);
-    }
-    close_rf(rf);
-    for (int k = -1; k < 3; k++) {
-        g_autofree char *s = read_gen("starved", k);
-
-        g_assert_nonnull(s);
-        g_assert_cmpuint(strlen(s), <=, 4096);
-    }
-}
-
-/*
  * A rotation that cannot rename (a directory where PATH.1 must go)
  * deletes nothing, however often it is tried; the file grows beyond its
  * limit meanwhile and rotates once the way is clear.
@@ -381,8 +356,6 @@ int main(int argc, char **argv)
     g_test_add_func("/rotating-file/size/long-line", test_size_long_line);
     g_test_add_func("/rotating-file/size/long-line-write-all",
                     test_size_long_line_write_all);
-    g_test_add_func("/rotating-file/size/main-loop-starved",
-                    test_size_main_loop_starved);
     g_test_add_func("/rotating-file/fault/rename-keeps-failing",
                     test_rename_keeps_failing);
     g_test_add_func("/rotating-file/fault/symlink-generation",
