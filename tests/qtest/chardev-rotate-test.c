@@ -357,7 +357,7 @@ static void test_restart_pty_logfile(void)
 /*
  * The kept files hold a contiguous run of the guest's numbered lines that
  * ends with its last line; every file is within @max_size and ends with a
- * complete line.
+ * complete line (but for an empty PATH).
  */
 static void assert_lines_kept(const Scratch *s, int generations,
                               uint64_t max_size, const char *label,
@@ -373,7 +373,9 @@ static void assert_lines_kept(const Scratch *s, int generations,
 
         g_assert_nonnull(contents);
         g_assert_cmpuint(strlen(contents), <=, max_size);
-        g_assert_cmpint(contents[strlen(contents) - 1], ==, '\n');
+        /* PATH may be new, made by the last rotation and not used yet */
+        g_assert_true((k == -1 && !*contents) ||
+                      g_str_has_suffix(contents, "\n"));
     }
     g_assert_false(gen_exists(s, generations));
     g_assert(g_str_has_suffix(kept->str, end));
