@@ -47,36 +47,12 @@
 #include "chardev/char-fe.h"
 #include "chardev/rotating-file.h"
 #include "system/system.h"
+#include "fuzz-rotating-file.h"
 
 /* QEMU 10.2 renamed CharBackend to CharFrontend; this builds on both */
 #if QEMU_VERSION_MAJOR == 10 && QEMU_VERSION_MINOR < 2
 typedef CharBackend CharFrontend;
 #endif
-
-/*
- * Wrapped: what chardev/rotating-file.c and qemu_create() call, as
- * compiled with _FILE_OFFSET_BITS=64 (g_rename() is rename(), g_lstat()
- * is lstat()); gettimeofday() is QEMU_CLOCK_REALTIME, which times the
- * retries of failed rotations; thread_pool_submit_aio() to know when
- * workers are in flight.
- */
-ssize_t __real_write(int fd, const void *buf, size_t count);
-ssize_t __wrap_write(int fd, const void *buf, size_t count);
-int __real_open64(const char *path, int flags, ...);
-int __wrap_open64(const char *path, int flags, ...);
-int __real_rename(const char *from, const char *to);
-int __wrap_rename(const char *from, const char *to);
-int __real_lstat64(const char *path, struct stat *st);
-int __wrap_lstat64(const char *path, struct stat *st);
-int __real_gettimeofday(struct timeval *tv, void *tz);
-int __wrap_gettimeofday(struct timeval *tv, void *tz);
-BlockAIOCB *__real_thread_pool_submit_aio(ThreadPoolFunc *func, void *arg,
-                                          BlockCompletionFunc *cb,
-                                          void *opaque);
-BlockAIOCB *__wrap_thread_pool_submit_aio(ThreadPoolFunc *func, void *arg,
-                                          BlockCompletionFunc *cb,
-                                          void *opaque);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static char *dir;               /* where the files are */
 static char *path;              /* PATH */
@@ -192,7 +168,8 @@ int __wrap_rename(const char *from, const char *to)
         return -1;
     }
     if (trace && ours(from)) {
-        fprintf(stderr, "  rename %s %s\n", from + strlen(dir), to + strlen(dir));
+        fprintf(stderr, "  rename %s %s\n", from + strlen(dir),
+                to + strlen(dir));
     }
     return __real_rename(from, to);
 }
@@ -470,10 +447,6 @@ static void check_handed(size_t len)
  * start of @buf; with @whole (the logfile), all of @buf unless a write()
  * failed.  For the file, only what it took counts as handed.
  */
-ssize_t __real_rotating_file_write(RotatingFile *rf, const void *buf,
-                                   size_t len, RotatingFileMode mode);
-ssize_t __wrap_rotating_file_write(RotatingFile *rf, const void *buf,
-                                   size_t len, RotatingFileMode mode);
 
 ssize_t __wrap_rotating_file_write(RotatingFile *rf, const void *buf,
                                    size_t len, RotatingFileMode mode)
