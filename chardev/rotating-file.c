@@ -11,72 +11,65 @@
 #include "qapi/error.h"
 #include "qemu/cutils.h"
 #include "qemu/error-report.h"
-#include "qemu/main-loop.h"
 #include "qemu/lockable.h"
-#include "block/aio-wait.h"
+#include "qemu/main-loop.h"
 #include "block/thread-pool.h"
 #include "system/runstate.h"
 #include "chardev/rotating-file.h"
 
+#ifdef _WIN32           /* unused there: rotating_file_open() refuses */
+#define O_NOFOLLOW 0
+#define O_NONBLOCK 0
+#endif
+
 struct RotatingFile {
-    Chardev *chr;
-    const char *opt;            /* for messages: "rotate" or "logrotate" */
     char *path;                 /* absolute: -daemonize changes directory */
-    unsigned generations;
+    char *label;
+    const char *opt;
+    int generations;
     uint64_t max_size;          /* 0: no limit */
-    int64_t reported_at;        /* ms, of the last warning */
+    int64_t warn_at;            /* ms, when a warning may come again */
+    uint64_t warned_dropped;
 
     QemuMutex lock;             /* protects what follows */
     int fd;                     /* where output goes */
     uint64_t size;              /* of that file */
-    bool line_start;            /* the next byte starts a line */
-    int next_fd;                /* the new PATH, once a worker made it */
-    int retired_fd;             /* the file before, for a worker to close */
-    bool busy;                  /* a worker is asked for, or runs */
-    int pending;                /* workers whose completion has not run */
-    bool rotate;                /* a new generation is due */
-    int64_t retry_at;           /* ms; not 0 after a failure */
+    uint64_t limit;             /* max_size, less what the last file ran over */
+    bool rotate;                /* a new PATH is due */
+    bool busy;                  /* a worker is asked for or runs */
+    bool closing;
+    int pending;                /* completions to come */
+    int64_t retry_at;           /* ms, after a rotation failed */
+    uint64_t dropped;           /* bytes lost since this file began */
+    uint64_t dropped_total;
     Error *error;
-    GSList *watches;            /* sources waiting for the worker */
 };
 
-/* After a failure, the file grows beyond its limit until a retry */
-static uint64_t rotating_file_cur_room(RotatingFile *rf)
+/* Of every chardev: a new one may take over the files of the one it replaces */
+static QemuMutex rotating_file_fs_lock;
+
+static void __attribute__((constructor)) rotating_file_init(void)
 {
-    return !rf->max_size || rf->retry_at ? UINT64_MAX
-           : rf->max_size - MIN(rf->size, rf->max_size);
+    qemu_mutex_init(&rotating_file_fs_lock);
 }
 
-/* With the lock: the file is 7/8 full, a new one is due */
-#define DUE(rf) ((rf)->max_size && \
-                 (rf)->size >= (rf)->max_size - (rf)->max_size / 8)
+/* Never through a symbolic link, nor blocking on a FIFO */
+#define ROTATING_FILE_OPEN(path, flags, mode) \
+    RETRY_ON_EINTR(qemu_open_old(path, O_WRONLY | O_APPEND | O_CREAT | \
+                                 O_BINARY | O_NOFOLLOW | O_NONBLOCK | flags, \
+                                 mode))
 
-/* How much of @buf goes to this file: a short line is not split */
-static size_t rotating_file_fit(RotatingFile *rf, const char *buf,
-                                size_t len)
-{
-    uint64_t room = rotating_file_cur_room(rf);
-    size_t n = MIN(len, room), start = n;
-
-    while (start > 0 && buf[start - 1] != '\n') {
-        start--;        /* to the start of the line this file ends in */
-    }
-    if (!start) {
-        return rf->line_start && room < ROTATING_FILE_LINE_RESERVE ? 0 : n;
-    }
-    return room - start < ROTATING_FILE_LINE_RESERVE || n < len ? start : n;
-}
-
-/* For PATH as PATH.0, shift up to the first missing: a retry deletes no more */
-static bool rotating_file_shift(const char *path, int generations,
-                                Error **errp)
+/*
+ * A new PATH, or -1.  The old one becomes PATH.0, shifting the ones up to
+ * the first missing: a rotation that failed and is retried deletes no more.
+ */
+static int rotating_file_next(const char *path, int generations, mode_t mode,
+                              Error **errp)
 {
     GStatBuf st;
-    int k = 0;
+    int k = 0, fd;
 
-    if (g_lstat(path, &st) < 0 && errno == ENOENT) {
-        return true;    /* a rotation that failed moved it already */
-    }
+    QEMU_LOCK_GUARD(&rotating_file_fs_lock);
     while (k < generations - 1) {
         g_autofree char *name = g_strdup_printf("%s.%d", path, k);
 
@@ -84,6 +77,9 @@ static bool rotating_file_shift(const char *path, int generations,
             break;
         }
         k++;
+    }
+    if (g_lstat(path, &st) < 0 && errno == ENOENT) {
+        k = -1;     /* a rotation that failed moved PATH already */
     }
     for (; k >= 0; k--) {
         g_autofree char *from = k ? g_strdup_printf("%s.%d", path, k - 1)
@@ -93,72 +89,107 @@ static bool rotating_file_shift(const char *path, int generations,
         if (g_rename(from, to) < 0) {
             error_setg_errno(errp, errno, "cannot rename '%s' to '%s'",
                              from, to);
-            return false;
+            return -1;
         }
     }
-    return true;
+    /* O_EXCL: nothing planted at PATH is written through */
+    fd = ROTATING_FILE_OPEN(path, O_EXCL, mode);
+    if (fd < 0) {
+        error_setg_file_open(errp, errno, path);
+    }
+    return fd;
 }
 
-/* With the lock: go on in the next file */
-static void rotating_file_switch(RotatingFile *rf)
-{
-    rf->retired_fd = rf->fd;
-    rf->fd = rf->next_fd;
-    rf->size = 0;
-    rf->next_fd = -1;
-}
-
-/* Runs in a worker of the thread pool, without any lock of the writer */
+/* In a worker of the thread pool: the writer's lock is not held meanwhile */
 static int rotating_file_work(void *opaque)
 {
     RotatingFile *rf = opaque;
-    g_autofree char *path = NULL;
-    Error *err = NULL;
-    int fd = -1, unused[2] = { -1, -1 };
     struct stat st = { .st_mode = 0600 };
-    bool rotate;
+    Error *err = NULL;
+    int fd;
 
     WITH_QEMU_LOCK_GUARD(&rf->lock) {
-        path = g_strdup(rf->path);
-        rotate = rf->rotate;
-        rf->rotate = false;
         fstat(rf->fd, &st);
     }
-    if (rotate && rotating_file_shift(path, rf->generations, &err)) {
-        /* Never write through something planted at PATH */
-        fd = qemu_create(path, O_WRONLY | O_APPEND | O_BINARY | O_EXCL,
-                         st.st_mode & 0777, &err);
-    }
+    /* A new PATH keeps the permissions of the one before */
+    fd = rotating_file_next(rf->path, rf->generations, st.st_mode & 0777,
+                            &err);
     WITH_QEMU_LOCK_GUARD(&rf->lock) {
+        uint64_t over = rf->size - MIN(rf->size, rf->limit);
+        int old = rf->fd;
+
         if (fd >= 0) {
-            rf->next_fd = fd;
-            rf->rotate = false;         /* asked for again while it ran */
+            /* Go on in the new PATH: the file before is complete */
+            rf->size = 0;
+            rf->limit = rf->max_size - MIN(over, rf->max_size);
             rf->retry_at = 0;
+            if (rf->dropped) {
+                g_autofree char *note = g_strdup_printf(
+                    "[qemu: %" PRIu64 " bytes of output lost here]\n",
+                    rf->dropped);
+
+                rf->size = qemu_write_full(fd, note, strlen(note));
+                rf->dropped = 0;
+            }
+            rf->fd = fd;
+            fd = old;
         } else if (err) {
             error_propagate_prepend(&rf->error, err, "%s: ", rf->opt);
             rf->retry_at = qemu_clock_get_ms(QEMU_CLOCK_REALTIME) + 1000;
         }
-        /* Close the file before: a switch must find none */
-        unused[0] = rf->retired_fd;
-        rf->retired_fd = -1;
-        if (fd >= 0 && rf->line_start) {
-            rotating_file_switch(rf);   /* else the writer will */
-            unused[1] = rf->retired_fd;
-            rf->retired_fd = -1;
-        }
-        rf->busy = false;   /* a vCPU may keep the main loop from running */
+        rf->rotate = false;
+        rf->busy = false;
     }
-    for (int i = 0; i < ARRAY_SIZE(unused); i++) {
-        if (unused[i] >= 0) {
-            close(unused[i]);
-        }
+    if (fd >= 0) {
+        close(fd);
     }
     return 0;
 }
 
-static void rotating_file_done(void *opaque, int ret);
+static void rotating_file_check(RotatingFile *rf);
 
-/* Once busy is set, from any thread: a vCPU with the BQL submits itself */
+static void rotating_file_free(RotatingFile *rf)
+{
+    close(rf->fd);
+    error_free(rf->error);
+    qemu_mutex_destroy(&rf->lock);
+    g_free(rf->path);
+    g_free(rf->label);
+    g_free(rf);
+}
+
+/* Main loop: warnings; the end of a file closed meanwhile */
+static void rotating_file_done(void *opaque, int ret)
+{
+    RotatingFile *rf = opaque;
+    int64_t now = qemu_clock_get_ms(QEMU_CLOCK_REALTIME);
+    uint64_t dropped;
+    Error *err;
+    bool last;
+
+    WITH_QEMU_LOCK_GUARD(&rf->lock) {
+        last = !--rf->pending && rf->closing;
+        err = g_steal_pointer(&rf->error);
+        dropped = rf->dropped_total;
+        rotating_file_check(rf);
+    }
+    if (last) {
+        error_free(err);
+        rotating_file_free(rf);
+        return;
+    }
+    /* A failed rotation is retried every second: warn less often */
+    if ((err || dropped > rf->warned_dropped) && now >= rf->warn_at) {
+        rf->warn_at = now + 10000;
+        rf->warned_dropped = dropped;
+        warn_report("chardev '%s': %s: %s%s%" PRIu64 " bytes of output lost "
+                    "so far", rf->label, rf->opt, err ? error_get_pretty(err)
+                    : "", err ? "; " : "", dropped);
+    }
+    error_free(err);
+}
+
+/* From the main loop's context, which a vCPU holding the BQL has */
 static void rotating_file_start(void *opaque)
 {
     if (qemu_get_current_aio_context() != qemu_get_aio_context()) {
@@ -170,194 +201,129 @@ static void rotating_file_start(void *opaque)
                            opaque);
 }
 
-/* With the lock: whether to start a worker (which is then busy) */
-static bool rotating_file_check(RotatingFile *rf)
+/* With the lock: ask a worker for what is due, the next file at 7/8 */
+static void rotating_file_check(RotatingFile *rf)
 {
-    if (DUE(rf) && rf->next_fd < 0 && (!rf->retry_at ||
-        qemu_clock_get_ms(QEMU_CLOCK_REALTIME) >= rf->retry_at)) {
+    if (rf->max_size && rf->size && rf->size >= rf->limit - rf->limit / 8 &&
+        (!rf->retry_at ||
+         qemu_clock_get_ms(QEMU_CLOCK_REALTIME) >= rf->retry_at)) {
         rf->rotate = true;
     }
-    if (rf->busy || !(rf->rotate || rf->retired_fd >= 0)) {
-        return false;
-    }
-    rf->pending++;
-    return rf->busy = true;
-}
-
-/* Main loop: what the worker did */
-static void rotating_file_done(void *opaque, int ret)
-{
-    RotatingFile *rf = opaque;
-    int64_t now = qemu_clock_get_ms(QEMU_CLOCK_REALTIME);
-    GSList *watches;
-    Error *err;
-
-    WITH_QEMU_LOCK_GUARD(&rf->lock) {
-        rf->pending--;
-        /* The new file takes bytes; after a failure, the old one does */
-        watches = g_steal_pointer(&rf->watches);
-        err = g_steal_pointer(&rf->error);
-        if (rotating_file_check(rf)) {
-            rotating_file_start(rf);
-        }
-    }
-    for (GSList *w = watches; w; w = g_slist_delete_link(w, w)) {
-        g_source_set_ready_time(w->data, 0);
-        g_source_unref(w->data);
-    }
-    /* A failed rotation is retried every second: warn less often */
-    if (err && now - rf->reported_at >= 10000) {
-        rf->reported_at = now;
-        warn_report_err(err);
-    } else {
-        error_free(err);
-    }
-}
-
-/* With the lock: a worker will make the next file, none is there yet */
-#define WAITING(rf) ((rf)->busy && (rf)->next_fd < 0 && !(rf)->retry_at)
-
-bool rotating_file_full(RotatingFile *rf)
-{
-    QEMU_LOCK_GUARD(&rf->lock);
-    return WAITING(rf);
-}
-
-ssize_t rotating_file_write(RotatingFile *rf, const void *buf, size_t len,
-                            RotatingFileMode mode)
-{
-    const char *p = buf;
-    ssize_t ret;
-    size_t n;
-    int err;
-
-    qemu_mutex_lock(&rf->lock);
-    n = rotating_file_fit(rf, p, len);
-    if (rf->next_fd >= 0 && (rf->line_start || !n ||
-                             (mode == ROTATING_FILE_WRITE_ALL && n < len))) {
-        /* At a line's start, where a line must be split, or must go on */
-        rotating_file_switch(rf);
-        n = rotating_file_fit(rf, p, len);
-    }
-    if (mode == ROTATING_FILE_WRITE_ALL) {
-        n = len;    /* as counted, unless a failed rotation was retried */
-    }
-    /* None taken: wait for rotating_file_create_watch() */
-    ret = !n ? (errno = EAGAIN, 0) : mode == ROTATING_FILE_COUNT ? n
-          : mode == ROTATING_FILE_WRITE ? write(rf->fd, p, n)
-          : qemu_write_full(rf->fd, p, n) ?: -1;
-    if (ret > 0 && mode != ROTATING_FILE_COUNT) {
-        rf->size += ret;
-        rf->line_start = p[ret - 1] == '\n';
-    }
-    err = errno;
-    if (rotating_file_check(rf)) {
+    if (!rf->busy && !rf->closing && rf->rotate) {
+        rf->busy = true;
+        rf->pending++;
         rotating_file_start(rf);
     }
-    qemu_mutex_unlock(&rf->lock);
-    errno = err;
-    return ret;
 }
 
-static gboolean rotating_file_watch_dispatch(GSource *source,
-                                             GSourceFunc callback,
-                                             gpointer user_data)
+void rotating_file_write(RotatingFile *rf, const void *buf, size_t len)
 {
-    return ((GIOFunc)callback)(NULL, G_IO_OUT, user_data);
-}
-
-static GSourceFuncs rotating_file_watch_funcs = {
-    .dispatch = rotating_file_watch_dispatch,
-};
-
-GSource *rotating_file_create_watch(RotatingFile *rf)
-{
-    GSource *source = g_source_new(&rotating_file_watch_funcs,
-                                   sizeof(GSource));
+    size_t n = len, done;
 
     QEMU_LOCK_GUARD(&rf->lock);
-    if (!WAITING(rf)) {
-        g_source_set_ready_time(source, 0);
-    } else {
-        rf->watches = g_slist_prepend(rf->watches, g_source_ref(source));
+    if (rf->max_size) {
+        /* Up to twice the limit, until a worker has made the next file */
+        n = MIN(len, rf->limit + rf->max_size -
+                     MIN(rf->size, rf->limit + rf->max_size));
     }
-    return source;
+    done = n ? qemu_write_full(rf->fd, buf, n) : 0;
+    rf->size += done;
+    rf->dropped += len - done;
+    rf->dropped_total += len - done;
+    rotating_file_check(rf);
 }
 
-RotatingFile *rotating_file_open(Chardev *chr, const char *opt,
-                                 const char *path, bool append,
-                                 unsigned generations, uint64_t max_size,
-                                 Error **errp)
-{
-    g_autoptr(RotatingFile) rf = g_new0(RotatingFile, 1);
-    GStatBuf st;
-    bool exists;
 
-    rf->chr = chr;
-    rf->opt = opt;
-    rf->path = g_canonicalize_filename(path, NULL);
-    rf->generations = generations;
-    rf->max_size = max_size;
-    rf->fd = rf->next_fd = rf->retired_fd = -1;
-    rf->line_start = true;
-    qemu_mutex_init(&rf->lock);
+void rotating_file_rotate(RotatingFile *rf)
+{
+    if (!rf) {
+        return;
+    }
+    QEMU_LOCK_GUARD(&rf->lock);
+    rf->rotate |= rf->size > 0;
+    rotating_file_check(rf);
+}
+
+RotatingFile *rotating_file_open(const char *label, const char *opt,
+                                 const char *size_opt, const char *path,
+                                 bool append, int64_t generations,
+                                 uint64_t max_size, Error **errp)
+{
+    ERRP_GUARD();
+    g_autofree char *abs = g_canonicalize_filename(path, NULL);
+    g_autofree char *last = g_strdup_printf("%s.%" PRId64, abs,
+                                            generations - 1);
+    bool incoming = runstate_check(RUN_STATE_INMIGRATE);
+    uint64_t over = 0;
+    RotatingFile *rf;
+    struct stat st;
+    int fd = -1;
 
 #ifdef _WIN32       /* where an open file cannot be renamed */
     error_setg(errp, "%s is not supported on Windows hosts", opt);
     return NULL;
 #endif
-    if (!generations) {
-        error_setg(errp, "%s-size for '%s' requires %s=N, N >= 1", opt,
-                   path, opt);
-        return NULL;
-    }
-    if (max_size && max_size < ROTATING_FILE_MIN_SIZE) {
-        error_setg(errp, "%s-size=%" PRIu64 " for '%s' is too small: "
-                   "the minimum is %d", opt, max_size, path,
+    if (generations < 1 || generations > UINT8_MAX) {
+        error_setg(errp, "%s for '%s' must be 1 to %d, not %" PRId64, opt,
+                   path, UINT8_MAX, generations);
+    } else if (max_size && max_size < ROTATING_FILE_MIN_SIZE) {
+        error_setg(errp, "%s for '%s' must be at least %d", size_opt, path,
                    ROTATING_FILE_MIN_SIZE);
+    } else if (strlen(last) >= PATH_MAX ||
+               strlen(strrchr(last, '/') + 1) > NAME_MAX) {
+        error_setg(errp, "%s for '%s': the name '%s' would be too long", opt,
+                   path, last);
+    }
+    if (*errp) {
         return NULL;
     }
-    exists = !g_lstat(rf->path, &st);
-    if (exists ? !S_ISREG(st.st_mode) : strstart(path, "/dev/fdset/", NULL)) {
-        error_setg(errp, "%s=%u cannot be used with '%s': QEMU can rename "
-                   "only a regular file that it opens by name", opt,
-                   generations, path);
+    errno = EBADF;      /* QEMU cannot rename what /dev/fdset/ passed */
+    if (!strstart(path, "/dev/fdset/", NULL)) {
+        fd = ROTATING_FILE_OPEN(abs, 0, 0666);
+    }
+    if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+        error_setg_errno(errp, fd < 0 ? errno : EINVAL, "%s needs a regular "
+                         "file that QEMU opens by name, not '%s'", opt, path);
+        if (fd >= 0) {
+            close(fd);
+        }
         return NULL;
     }
-    if (exists && st.st_size && !append &&
-        !runstate_check(RUN_STATE_INMIGRATE) &&
-        !rotating_file_shift(rf->path, generations, errp)) {
-        error_prepend(errp, "%s: ", opt);
-        return NULL;
+    if (st.st_size && !append && !incoming) {
+        close(fd);
+        over = st.st_size - MIN(st.st_size, max_size);
+        fd = rotating_file_next(abs, generations, st.st_mode & 0777, errp);
+        if (fd < 0) {
+            error_prepend(errp, "%s: ", opt);
+            return NULL;
+        }
+        st.st_size = 0;
     }
-    rf->fd = qemu_create(rf->path, O_WRONLY | O_APPEND | O_BINARY,
-                         exists ? st.st_mode & 0777 : 0666, errp);
-    if (rf->fd < 0 || fstat(rf->fd, &st) < 0) {
-        return NULL;
-    }
-    rf->size = st.st_size;
-    return g_steal_pointer(&rf);
-}
 
-void rotating_file_drain(RotatingFile *rf)
-{
-    /* The worker needs the main loop to start and to finish */
-    AIO_WAIT_WHILE_UNLOCKED(NULL, rf && qatomic_read(&rf->pending));
+    rf = g_new0(RotatingFile, 1);
+    rf->path = g_steal_pointer(&abs);
+    rf->label = g_strdup(label);
+    rf->opt = opt;
+    rf->generations = generations;
+    rf->max_size = max_size;
+    rf->limit = max_size - MIN(over, max_size);
+    rf->fd = fd;
+    rf->size = st.st_size;
+    /* A migration's source wrote PATH: start a new one at our first write */
+    rf->rotate = incoming && st.st_size;
+    qemu_mutex_init(&rf->lock);
+    return rf;
 }
 
 void rotating_file_close(RotatingFile *rf)
 {
-    int *fds[] = { &rf->fd, &rf->next_fd, &rf->retired_fd };
+    bool last;
 
-    rotating_file_drain(rf);
-    g_slist_free_full(rf->watches, (GDestroyNotify)g_source_unref);
-    for (int i = 0; i < ARRAY_SIZE(fds); i++) {
-        if (*fds[i] >= 0) {
-            close(*fds[i]);
-        }
+    WITH_QEMU_LOCK_GUARD(&rf->lock) {
+        rf->closing = true;
+        last = !rf->pending;
     }
-    error_free(rf->error);
-    qemu_mutex_destroy(&rf->lock);
-    g_free(rf->path);
-    g_free(rf);
+    if (last) {
+        rotating_file_free(rf);     /* else the last completion does */
+    }
 }

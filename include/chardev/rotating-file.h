@@ -9,51 +9,23 @@
 #ifndef CHARDEV_ROTATING_FILE_H
 #define CHARDEV_ROTATING_FILE_H
 
-#include "chardev/char.h"
-
-/*
- * A chardev's output in PATH, the previous output in PATH.0 (newest) to
- * PATH.(N-1).  Renames and opens run in the thread pool; a writer that
- * fills PATH before the next file is there is refused, as by a full pty.
- */
 typedef struct RotatingFile RotatingFile;
 
 #define ROTATING_FILE_MIN_SIZE 4096
 
-/* A line that starts with less room left goes to the next file */
-#define ROTATING_FILE_LINE_RESERVE 256
-
 /*
- * Keep @generations previous files and, with @max_size, start a new one
- * before PATH exceeds it.  Unless @append or migrating in, a non-empty
- * PATH becomes PATH.0 first.  @opt names the option in errors.
+ * Output to @path, with @generations previous files @path.0 (newest) and
+ * up, and a new file before @path grows beyond @max_size (0: no limit).
+ * @opt and @size_opt name the options in errors.
  */
-RotatingFile *rotating_file_open(Chardev *chr, const char *opt,
-                                 const char *path, bool append,
-                                 unsigned generations, uint64_t max_size,
-                                 Error **errp);
+RotatingFile *rotating_file_open(const char *label, const char *opt,
+                                 const char *size_opt, const char *path,
+                                 bool append, int64_t generations,
+                                 uint64_t max_size, Error **errp);
 
+/* Never fails nor waits: what does not fit is dropped and counted */
+void rotating_file_write(RotatingFile *rf, const void *buf, size_t len);
+void rotating_file_rotate(RotatingFile *rf);    /* unless empty or NULL */
 void rotating_file_close(RotatingFile *rf);
-
-/* Wait until no worker is busy with @rf, if any (main loop) */
-void rotating_file_drain(RotatingFile *rf);
-
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(RotatingFile, rotating_file_close)
-
-typedef enum RotatingFileMode {
-    ROTATING_FILE_WRITE,        /* what fits now */
-    ROTATING_FILE_COUNT,        /* nothing, but count what would fit */
-    ROTATING_FILE_WRITE_ALL,    /* all, as counted just before */
-} RotatingFileMode;
-
-/* Bytes written or counted; else 0 or -1 with errno (EAGAIN: wait) */
-ssize_t rotating_file_write(RotatingFile *rf, const void *buf, size_t len,
-                            RotatingFileMode mode);
-
-/* Whether writes wait for the next file */
-bool rotating_file_full(RotatingFile *rf);
-
-/* A source that dispatches (G_IO_OUT) once the file takes bytes again */
-GSource *rotating_file_create_watch(RotatingFile *rf);
 
 #endif /* CHARDEV_ROTATING_FILE_H */
