@@ -20,6 +20,7 @@
 #ifdef _WIN32           /* unused there: rotating_file_open() refuses */
 #define O_NOFOLLOW 0
 #define O_NONBLOCK 0
+#define NAME_MAX 255
 #endif
 
 struct RotatingFile {
@@ -67,16 +68,15 @@ static int rotating_file_next(const char *path, int generations, mode_t mode,
                               Error **errp)
 {
     GStatBuf st;
-    int k = 0, fd;
+    int k, fd;
 
     QEMU_LOCK_GUARD(&rotating_file_fs_lock);
-    while (k < generations - 1) {
+    for (k = 0; k < generations - 1; k++) {
         g_autofree char *name = g_strdup_printf("%s.%d", path, k);
 
         if (g_lstat(name, &st) < 0 && errno == ENOENT) {
             break;
         }
-        k++;
     }
     if (g_lstat(path, &st) < 0 && errno == ENOENT) {
         k = -1;     /* a rotation that failed moved PATH already */
@@ -108,9 +108,8 @@ static int rotating_file_work(void *opaque)
     Error *err = NULL;
     int fd;
 
-    WITH_QEMU_LOCK_GUARD(&rf->lock) {
-        fstat(rf->fd, &st);
-    }
+    /* Only workers change rf->fd, one at a time */
+    fstat(rf->fd, &st);
     /* A new PATH keeps the permissions of the one before */
     fd = rotating_file_next(rf->path, rf->generations, st.st_mode & 0777,
                             &err);
