@@ -1,14 +1,20 @@
 #!/bin/bash
 # Configure (once) and build the parts of the patched libvirt the project
-# uses: virtlogd and the unit tests of what the series changes.
+# uses:
+#   virtlogd, libvirtd and its QEMU driver module (the real-stack test runs
+#   them from the build tree), and the unit tests of what the series
+#   changes (scripts/test-libvirt-unit.sh).
 #   build-libvirt.sh [ninja targets...]
-# libvirt is configured with every optional feature and driver off,
-# except what virtlogd needs: the libvirtd and remote drivers, and yajl,
-# without which it cannot re-execute itself on SIGUSR1 (a reload).
+# libvirt is configured with every optional feature and driver off, except
+# the QEMU driver, the libvirtd and remote drivers, json-c (QEMU's
+# monitor, and virtlogd's re-execution on SIGUSR1) and libnl (11.3 does not
+# build without it), with Debian's paths and QEMU user, so that the build
+# runs on the host as Debian's package would.
 set -euo pipefail
 . "$(dirname "$0")/libvirt-common.sh"
 
-LV_TARGETS="src/virtlogd tests/virrotatingfiletest tests/virconftest
+LV_TARGETS="src/virtlogd src/libvirtd src/libvirt_driver_qemu.so
+            tests/virrotatingfiletest tests/qemuxmlconftest tests/virschematest
             src/test_virtlogd.aug"
 
 export CCACHE_BASEDIR=$BUILD CCACHE_NOHASHDIR=true
@@ -21,7 +27,8 @@ configure_args=(
     --prefix=/usr --sysconfdir=/etc --localstatedir=/var
     -Drunstatedir=/run
     --auto-features=disabled
-    -Ddriver_libvirtd=enabled -Ddriver_remote=enabled -Dyajl=enabled
+    -Ddriver_qemu=enabled -Ddriver_libvirtd=enabled -Ddriver_remote=enabled
+    -Djson_c=enabled -Dlibnl=enabled -Dqemu_user=libvirt-qemu -Dqemu_group=libvirt-qemu
     -Dtests=enabled -Ddocs=disabled -Dinit_script=none
     -Dwerror=false -Db_lto=false
 )

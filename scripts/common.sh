@@ -35,6 +35,22 @@ series_tip() {
     echo "$tip"
 }
 
+# The URI the machine already uses for the main bookworm suite (empty if
+# none): the mirror of every apt entry and download the scripts add.
+bookworm_mirror() {
+    local uri
+    uri=$(awk '
+        /^URIs:/ { uri = $2 }
+        /^Suites:/ { for (i = 2; i <= NF; i++) if ($i == "bookworm") found = uri }
+        /^$/ { uri = "" }
+        END { print found }' /etc/apt/sources.list.d/*.sources 2>/dev/null)
+    if [ -z "$uri" ] && [ -f /etc/apt/sources.list ]; then
+        uri=$(awk '$1 == "deb" && $3 == "bookworm" { print $2; exit }' \
+              /etc/apt/sources.list)
+    fi
+    echo "$uri"
+}
+
 die() { echo "$(basename "$0"): $*" >&2; exit 1; }
 note() { echo "== $*"; }
 
