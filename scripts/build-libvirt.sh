@@ -16,6 +16,10 @@ set -euo pipefail
 LV_TARGETS="src/virtlogd src/libvirtd src/libvirt_driver_qemu.so
             tests/virrotatingfiletest tests/qemuxmlconftest tests/virschematest
             src/test_virtlogd.aug"
+# the libraries qemuxmlconftest preloads
+LV_TARGETS="$LV_TARGETS $(for m in qemuxml2argv domaincaps virrandom qemucpu \
+                                   virpci virnuma virtest; do
+                             echo "tests/lib${m}mock.so"; done)"
 
 export CCACHE_BASEDIR=$BUILD CCACHE_NOHASHDIR=true
 export CCACHE_DIR=${CCACHE_DIR:-$CACHE/ccache}
