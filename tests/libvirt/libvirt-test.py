@@ -7,8 +7,8 @@ that file, and what libvirt and virtlogd do by themselves.
 
 Prints TAP.  Starts virtlogd and libvirtd unless they answer already (no
 systemd runs them on a CI machine), waits until they answer, and stops
-those it started, by pid; undefines every domain it defined and removes
-every file it made, also when it fails.
+those it started, by pid (daemons.py); undefines every domain it defined
+and removes every file it made, also when it fails.
 """
 
 import atexit
@@ -17,8 +17,6 @@ import os
 import pwd
 import re
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -26,7 +24,9 @@ import time
 import uuid
 import xml.etree.ElementTree as ET
 
-VIRSH = ['virsh', '-q', '-c', 'qemu:///system']
+import daemons
+from daemons import VIRSH, virsh
+
 QEMU_NS = 'http://libvirt.org/schemas/domain/qemu/1.0'
 BOOT_TIMEOUT = 180
 # The directories the recipes of the documentation use
@@ -41,18 +41,9 @@ FDSET_REFUSED = ("%s=%d cannot be used with '/dev/fdset/%s': QEMU can "
 qemu, guest_dir, docs = [os.path.abspath(a) for a in sys.argv[1:4]]
 work = tempfile.mkdtemp(prefix='qemu-console-log-libvirt-')
 os.chmod(work, 0o755)
-started = []            # (name, pid) of the daemons this test started
+started = daemons.Daemons()     # the daemons this test started
 domains = []            # names of the domains this test defined
 cases = []
-
-
-def virsh(*args, check=True):
-    result = subprocess.run(VIRSH + list(args), text=True,
-                            capture_output=True)
-    if check and result.returncode:
-        raise RuntimeError('virsh %s: %s' % (' '.join(args),
-                                             ' '.join(result.stderr.split())))
-    return result
 
 
 def cleanup():
@@ -62,22 +53,11 @@ def cleanup():
         for log in ('/var/log/libvirt/qemu/%s.log' % name,):
             if os.path.exists(log):
                 os.unlink(log)
-    for name, pid in reversed(started):
-        try:
-            os.kill(pid, signal.SIGTERM)
-        except ProcessLookupError:
-            continue
-        for _ in range(100):
-            try:
-                os.kill(pid, 0)
-            except ProcessLookupError:
-                break
-            time.sleep(0.1)
-        else:
-            os.kill(pid, signal.SIGKILL)
+    any_started = bool(started.started)
+    started.cleanup()
     # libvirt's cache of our emulator's capabilities
     cache = '/var/cache/libvirt/qemu/capabilities'
-    if started and os.path.isdir(cache):
+    if any_started and os.path.isdir(cache):
         for f in os.listdir(cache):
             path = os.path.join(cache, f)
             with open(path, errors='replace') as fh:
@@ -87,47 +67,15 @@ def cleanup():
 
 
 atexit.register(cleanup)
-signal.signal(signal.SIGTERM, lambda *a: sys.exit(1))
-signal.signal(signal.SIGINT, lambda *a: sys.exit(1))
-
-
-VIRTLOGD_SOCK = '/run/libvirt/virtlogd-sock'
-
-
-def answers(daemon):
-    """Whether @daemon takes connections"""
-    if daemon == 'libvirtd':
-        return virsh('list', check=False).returncode == 0
-    with socket.socket(socket.AF_UNIX) as s:
-        try:
-            s.connect(VIRTLOGD_SOCK)
-            return True
-        except OSError:
-            return False
 
 
 def start_daemons():
     """Start virtlogd, then libvirtd, unless they answer already (run by
     systemd); wait until each answers."""
-    os.makedirs('/run/libvirt', exist_ok=True)
     for daemon in ('virtlogd', 'libvirtd'):
-        if answers(daemon):
-            continue
-        pidfile = os.path.join(work, daemon + '.pid')
-        subprocess.run([daemon, '-d', '-p', pidfile], check=True)
-        for _ in range(100):
-            if os.path.exists(pidfile) and open(pidfile).read().strip():
-                break
-            time.sleep(0.1)
-        else:
-            raise RuntimeError('%s wrote no pid file' % daemon)
-        started.append((daemon, int(open(pidfile).read())))
-        for _ in range(150):
-            if answers(daemon):
-                break
-            time.sleep(0.2)
-        else:
-            raise RuntimeError('%s does not answer' % daemon)
+        if not daemons.answers(daemon):
+            started.start(daemon, [daemon],
+                          os.path.join(work, daemon + '.pid'))
 
 
 def recipe(name):
