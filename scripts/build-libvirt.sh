@@ -1,8 +1,9 @@
 #!/bin/bash
 # Configure (once) and build the parts of the patched libvirt the project
 # uses:
-#   virtlogd, libvirtd and its QEMU driver module (the real-stack test runs
-#   them from the build tree), and the unit tests of what the series
+#   virtlogd, libvirtd, its QEMU driver module and the helper that saves
+#   a domain (the real-stack test runs them from the build tree), and the
+#   unit tests of what the series
 #   changes (scripts/test-libvirt-unit.sh).
 #   build-libvirt.sh [ninja targets...]
 # libvirt is configured with every optional feature and driver off, except
@@ -14,6 +15,7 @@ set -euo pipefail
 . "$(dirname "$0")/libvirt-common.sh"
 
 LV_TARGETS="src/virtlogd src/libvirtd src/libvirt_driver_qemu.so
+            src/libvirt_iohelper
             tests/virrotatingfiletest tests/qemuxmlconftest tests/virschematest
             src/test_virtlogd.aug"
 # the libraries qemuxmlconftest preloads
