@@ -3,8 +3,7 @@
 # uses:
 #   virtlogd, libvirtd, its QEMU driver module and the helper that saves
 #   a domain (the real-stack test runs them from the build tree), and the
-#   unit tests of what the series
-#   changes (scripts/test-libvirt-unit.sh).
+#   unit tests of what the series changes (scripts/test-libvirt-unit.sh).
 #   build-libvirt.sh [ninja targets...]
 # libvirt is configured with every optional feature and driver off, except
 # the QEMU driver, the libvirtd and remote drivers, json-c (QEMU's
