@@ -32,16 +32,15 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 
-import daemons
-from daemons import virsh
+import libvirt_stack as stack
+from libvirt_stack import virsh, ticks_in, wait_ticks
 
-BOOT_TIMEOUT = 180
+BOOT_TIMEOUT = stack.BOOT_TIMEOUT
 STARTS = 5
 READER_STARTS = 20
 MAX_BACKUPS = 3
-NOVA_MAX_CONSOLE_BYTES = 100 * 1024
+NOVA_MAX_CONSOLE_BYTES = stack.NOVA_MAX_CONSOLE_BYTES
 QEMU_CONF = '/etc/libvirt/qemu.conf'
 VIRTLOGD_PID = '/run/virtlogd.pid'     # where libvirt's virtlogd has it
 
@@ -60,7 +59,7 @@ virtlogd = os.path.abspath(args.virtlogd or
 libvirtd = os.path.join(build, 'src', 'libvirtd')
 work = tempfile.mkdtemp(prefix='qemu-console-log-virtlogd-')
 os.chmod(work, 0o755)
-started = daemons.Daemons()
+started = stack.Daemons()
 running = {}            # 'virtlogd', 'libvirtd': pid; 'conf': virtlogd.conf
 domains = []
 cases = []
@@ -68,12 +67,7 @@ qemu_conf = {}          # the saved /etc/libvirt/qemu.conf, while changed
 
 
 def cleanup():
-    for name in domains:
-        virsh('destroy', name, check=False)
-        virsh('undefine', name, check=False)
-        log = '/var/log/libvirt/qemu/%s.log' % name
-        if os.path.exists(log):
-            os.unlink(log)
+    stack.remove_domains(domains)
     started.cleanup()
     if 'text' in qemu_conf:
         with open(QEMU_CONF, 'w') as f:
@@ -148,26 +142,9 @@ def define(name, bootid, mode='poweroff', log=None, serial=None):
     </serial>''' % (log or "<log file='%s' append='off'/>") % path
     else:
         serial = serial % path
-    xml = '''<domain type='qemu'>
-  <name>%s</name>
-  <uuid>%s</uuid>
-  <memory unit='MiB'>256</memory>
-  <vcpu>1</vcpu>
-  <os>
-    <type arch='x86_64' machine='pc'>hvm</type>
-    <kernel>%s/vmlinuz</kernel>
-    <initrd>%s/initramfs.gz</initrd>
-    <cmdline>console=ttyS0 panic=-1 bootid=%s mode=%s</cmdline>
-  </os>
-  <features><acpi/></features>
-  <on_poweroff>destroy</on_poweroff>
-  <devices>
-    <emulator>%s</emulator>
-    %s
-    <memballoon model='none'/>
-  </devices>
-</domain>''' % (domain_name(name), uuid.uuid5(uuid.NAMESPACE_URL, name),
-                work, work, bootid, mode, qemu, serial)
+    xml = stack.domain_xml(domain_name(name), name, work,
+                           'bootid=%s mode=%s' % (bootid, mode), qemu,
+                           serial + '\n    ')
     xml_path = os.path.join(work, name + '.xml')
     with open(xml_path, 'w') as f:
         f.write(xml)
@@ -177,11 +154,7 @@ def define(name, bootid, mode='poweroff', log=None, serial=None):
 
 
 def wait_shut_off(name):
-    deadline = time.time() + BOOT_TIMEOUT
-    while virsh('domstate', domain_name(name)).stdout.strip() != 'shut off':
-        if time.time() > deadline:
-            raise RuntimeError('%s did not power off' % name)
-        time.sleep(0.2)
+    stack.wait_shut_off(domain_name(name))
 
 
 def boot_of(path):
@@ -215,24 +188,8 @@ def listing(name):
                      for f in sorted(os.listdir(d)))
 
 
-def nova_read(log):
-    """nova's console reader (driver.py, _get_console_output_file):
-    console.log, then as older output console.log.0, console.log.1 ...
-    up to 100 KiB; a missing console.log is an error"""
-    out = b''
-    path, i = log, 0
-    if not os.path.exists(path):
-        raise FileNotFoundError(path)
-    while len(out) < NOVA_MAX_CONSOLE_BYTES and os.path.exists(path):
-        with open(path, 'rb') as fh:
-            data = fh.read()
-        out = data[-(NOVA_MAX_CONSOLE_BYTES - len(out)):] + out
-        path, i = '%s.%d' % (log, i), i + 1
-    return out
-
-
 def nova_boots(name):
-    out = nova_read(os.path.join(work, name, 'console.log'))
+    out = stack.nova_read(os.path.join(work, name, 'console.log'))
     return re.findall(r'console-log-guest: boot (\S+)',
                       out.decode(errors='replace'))
 
@@ -319,22 +276,6 @@ def source():
     </serial>''')
 
 
-def ticks_in(path):
-    try:
-        text = open(path, errors='replace').read()
-    except FileNotFoundError:
-        return []
-    return [int(t) for t in re.findall(r'console-log-guest: tick (\d+)',
-                                       text)]
-
-
-def wait_ticks(path, n):
-    deadline = time.time() + BOOT_TIMEOUT
-    while len(ticks_in(path)) < n:
-        assert time.time() < deadline, 'no ticks in %s' % path
-        time.sleep(0.2)
-
-
 @case('restore: with rollover=\'on\', a virsh save and restore goes on in '
       'console.log (a backup file holds an earlier boot, not an earlier '
       'QEMU process); the next start rolls the whole boot over', {})
@@ -383,8 +324,8 @@ def reload():
     # keeps the files it writes open
     os.kill(running['virtlogd'], signal.SIGUSR1)
     time.sleep(1)
-    daemons.wait_for('virtlogd', lambda: daemons.answers('virtlogd'))
-    assert daemons.alive(running['virtlogd']), 'virtlogd is gone after SIGUSR1'
+    stack.wait_for('virtlogd', lambda: stack.answers('virtlogd'))
+    assert stack.alive(running['virtlogd']), 'virtlogd is gone after SIGUSR1'
     wait_ticks(log, len(ticks_in(log)) + 5)
     virsh('destroy', domain_name(name))
     define(name, 'reload2')
@@ -466,9 +407,10 @@ def file_handler():
 
 
 READER = r'''
-import os, re, sys, time
+import os, re, sys
+sys.path.insert(0, sys.argv[4])
+from libvirt_stack import nova_read
 log, out, stop = sys.argv[1:4]
-LIMIT = 100 * 1024
 
 
 def state():
@@ -485,18 +427,15 @@ def state():
 calls = []
 while not os.path.exists(stop):
     before = state()
-    data, path, i, error = b'', log, 0, False
+    data, error = b'', False
     try:
-        if not os.path.exists(log):
-            raise FileNotFoundError(log)
-        while len(data) < LIMIT and os.path.exists(path):
-            with open(path, 'rb') as fh:
-                chunk = fh.read()
-            data = chunk[-(LIMIT - len(data)):] + data
-            path, i = '%s.%d' % (log, i), i + 1
+        data = nova_read(log)
     except FileNotFoundError:
         error = True
-    boots = re.findall(rb'console-log-guest: boot r(\d+)', data)
+    # (a whole line: the guest's serial port writes byte by byte, and a
+    # read may end in the middle of one)
+    boots = re.findall(rb'console-log-guest: boot r(\d+) mode poweroff\r?\n',
+                       data)
     calls.append((error, [int(b) for b in boots], len(data),
                   before != state()))
 with open(out, 'w') as f:
@@ -516,7 +455,8 @@ def reader():
     log = prepare(name)
     out = os.path.join(work, 'reader.out')
     stop = os.path.join(work, 'reader.stop')
-    proc = subprocess.Popen([sys.executable, '-c', READER, log, out, stop])
+    proc = subprocess.Popen([sys.executable, '-c', READER, log, out, stop,
+                             os.path.dirname(os.path.abspath(__file__))])
     try:
         for k in range(1, READER_STARTS + 1):
             define(name, 'r%d' % k)
@@ -526,16 +466,19 @@ def reader():
         open(stop, 'w').close()
         proc.wait(timeout=60)
     calls = errors = missed = twice = twice_quiet = 0
+    bad = []
     for line in open(out):
         error, n, spanned, boots = line.split(' ')
         boots = [int(b) for b in boots.split(',') if b.strip()]
         calls += 1
         if int(error):
             errors += 1
+            bad.append(line.strip())
             continue
+        quiet_twice = len(set(boots)) != len(boots) and not int(spanned)
         if len(set(boots)) != len(boots):
             twice += 1
-            twice_quiet += not int(spanned)
+            twice_quiet += quiet_twice
         if boots:
             newest = max(boots)
             gap = set(range(min(boots), newest + 1)) - set(boots)
@@ -544,6 +487,8 @@ def reader():
             short = len(set(boots)) < min(newest, MAX_BACKUPS) and \
                 int(n) < NOVA_MAX_CONSOLE_BYTES
             missed += bool(gap) or short
+            if gap or short or quiet_twice:
+                bad.append(line.strip())
     summary = ('%d restarts, %d reads: %d errors, %d with a finished boot '
                'missed, %d with a boot twice (%d of them while no file '
                'changed)' % (READER_STARTS, calls, errors, missed, twice,
@@ -552,52 +497,31 @@ def reader():
     assert generations(name)[:MAX_BACKUPS + 1] == [
         'r%d' % k for k in range(READER_STARTS, READER_STARTS - 4, -1)], \
         listing(name)
-    assert errors == 0 and missed == 0 and twice_quiet == 0, summary
+    assert errors == 0 and missed == 0 and twice_quiet == 0, \
+        '%s; reads (error, bytes, files changed, boots): %s' % (
+            summary, ' | '.join(bad[:5]))
     return summary
 
 
-def main():
-    print('1..%d' % len(cases))
-    if os.geteuid() != 0:
-        for n, (description, _) in enumerate(cases, 1):
-            print('ok %d - %s # SKIP libvirt\'s system instance needs root'
-                  % (n, description))
-        return 0
-    for f in ('vmlinuz', 'initramfs.gz'):
-        shutil.copy(os.path.join(guest_dir, f), work)
-    failed = 0
-    settings = None
-    for n, (description, fn) in enumerate(cases, 1):
-        if args.only and description.split(':')[0] not in args.only:
-            print('ok %d - %s # SKIP not asked for' % (n, description))
-            continue
-        t0 = time.time()
-        earlier = len(domains)
-        try:
-            if fn.settings is not None and fn.settings != settings:
-                start_virtlogd(**fn.settings)
-                settings = fn.settings
-            if fn.settings is not None:
-                start_libvirtd()
-            detail = fn()
-            print('ok %d - %s' % (n, description))
-        except Exception as e:
-            failed += 1
-            detail = '%s: %s' % (type(e).__name__, e)
-            print('not ok %d - %s' % (n, description))
-            for name in domains[earlier:]:
-                log = '/var/log/libvirt/qemu/%s.log' % name
-                if os.path.exists(log):
-                    for line in open(log, errors='replace').read(
-                            ).splitlines()[-5:]:
-                        print('# %s: %s' % (name, line))
-            vlog = os.path.join(work, 'virtlogd.log')
-            if os.path.exists(vlog):
-                for line in open(vlog).read().splitlines()[-5:]:
-                    print('# virtlogd: %s' % line)
-        print('# %.1f s; %s' % (time.time() - t0, detail))
-        sys.stdout.flush()
-    return 1 if failed else 0
+def before(fn):
+    """The virtlogd.conf a case needs, and our libvirtd"""
+    if fn.settings is None:
+        return
+    if fn.settings != running.get('settings'):
+        start_virtlogd(**fn.settings)
+        running['settings'] = fn.settings
+    start_libvirtd()
 
 
-sys.exit(main())
+def diagnostics():
+    vlog = os.path.join(work, 'virtlogd.log')
+    if not os.path.exists(vlog):
+        return []
+    return ['virtlogd: %s' % line
+            for line in open(vlog).read().splitlines()[-5:]]
+
+
+sys.exit(stack.run_cases(
+    cases, guest_dir, work, domains, before=before, diagnostics=diagnostics,
+    skip=lambda d: 'not asked for' if args.only and
+    d.split(':')[0] not in args.only else None))
