@@ -33,7 +33,8 @@ configure_args=(
     -Drunstatedir=/run
     --auto-features=disabled
     -Ddriver_qemu=enabled -Ddriver_libvirtd=enabled -Ddriver_remote=enabled
-    -Djson_c=enabled -Dlibnl=enabled -Dqemu_user=libvirt-qemu -Dqemu_group=libvirt-qemu
+    -Djson_c=enabled -Dlibnl=enabled
+    -Dqemu_user=libvirt-qemu -Dqemu_group=libvirt-qemu
     -Dtests=enabled -Ddocs=disabled -Dinit_script=none
     -Dwerror=false -Db_lto=false
 )

@@ -41,7 +41,8 @@ bookworm_mirror() {
     local uri
     uri=$(awk '
         /^URIs:/ { uri = $2 }
-        /^Suites:/ { for (i = 2; i <= NF; i++) if ($i == "bookworm") found = uri }
+        /^Suites:/ {
+            for (i = 2; i <= NF; i++) if ($i == "bookworm") found = uri }
         /^$/ { uri = "" }
         END { print found }' /etc/apt/sources.list.d/*.sources 2>/dev/null)
     if [ -z "$uri" ] && [ -f /etc/apt/sources.list ]; then
@@ -66,7 +67,8 @@ patch_file() {
 # The file name of patch number $2 whose subject is $1 (writeback)
 patch_file_name() {
     local slug
-    slug=$(echo "$1" | tr 'A-Z' 'a-z' | sed -E 's/[^a-z0-9]+/-/g; s/^-//; s/-$//' | cut -c1-52)
+    slug=$(echo "$1" | tr 'A-Z' 'a-z' |
+           sed -E 's/[^a-z0-9]+/-/g; s/^-//; s/-$//' | cut -c1-52)
     printf '%04d-%s.patch' "$2" "$slug"
 }
 
@@ -87,7 +89,8 @@ dep3_header() {
 # whoever runs it (git's user.name and user.email).
 format_series() {
     local name email p
-    name=$(git -C "$TOP" config user.name) && email=$(git -C "$TOP" config user.email) ||
+    name=$(git -C "$TOP" config user.name) &&
+        email=$(git -C "$TOP" config user.email) ||
         die "set git's user.name and user.email: the series is signed with them"
     rm -rf "$3"
     git -C "$1" format-patch -q --cover-letter --thread=shallow \

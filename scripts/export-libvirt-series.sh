@@ -42,7 +42,8 @@ git -C "$check" -c user.name=series-check -c user.email=series-check@localhost \
 git -C "$check" diff --quiet HEAD work -- ||
     die "git am of the series gives a tree that differs from $LV_SRC"
 git -C "$LV_SRC" worktree remove --force "$check"
-say "git am: the series applies onto libvirt $LIBVIRT_VERSION and gives the same tree"
+say "git am: the series applies onto libvirt $LIBVIRT_VERSION and gives" \
+    "the same tree"
 
 # Debian's source package with the series in debian/patches, applied by
 # quilt from the pristine upstream tarball

@@ -37,7 +37,8 @@ if [ ! -f "$LV_DL/.complete" ]; then
             "scripts/install-deps.sh)"
     mirror=$(bookworm_mirror)
     [ -n "$mirror" ] || die "no bookworm entry in the apt configuration"
-    dir=$(apt-cache showsrc libvirt 2>/dev/null | awk -v want="$LIBVIRT_VERSION" '
+    dir=$(apt-cache showsrc libvirt 2>/dev/null |
+          awk -v want="$LIBVIRT_VERSION" '
         /^Version:/ { version = $2 }
         /^Directory:/ && version == want { print $2; exit }')
     note "downloading libvirt $LIBVIRT_VERSION source into $LV_DL"
@@ -78,7 +79,8 @@ git_lv() {
         -c user.email="qemu-console-log@localhost" "$@"
 }
 
-if [ "$(cat "$LV_SRC/.git/assembled-base" 2>/dev/null)" != "$LIBVIRT_VERSION" ]; then
+if [ "$(cat "$LV_SRC/.git/assembled-base" 2>/dev/null)" != \
+     "$LIBVIRT_VERSION" ]; then
     note "creating $LV_SRC from libvirt $LIBVIRT_VERSION"
     rm -rf "$LV_SRC"
     mkdir -p "$LV_SRC"
@@ -100,15 +102,17 @@ stamp=$LV_SRC/.git/assembled-inputs
 read -r old_hash old_head 2>/dev/null < "$stamp" || old_hash='' old_head=''
 head=$(git_lv rev-parse HEAD)
 dirty=$(git_lv status --porcelain)
-[ "$old_hash" = "$(inputs_hash)" ] && [ -z "$dirty" ] && [ "$old_head" = "$head" ] &&
-    exit 0
+[ "$old_hash" = "$(inputs_hash)" ] && [ -z "$dirty" ] &&
+    [ "$old_head" = "$head" ] && exit 0
 if [ "${FORCE:-}" != 1 ]; then
     [ -z "$dirty" ] ||
         die "$LV_SRC has uncommitted changes; commit them there and run" \
-            "scripts/libvirt-writeback.sh, or rerun with FORCE=1 to discard them"
+            "scripts/libvirt-writeback.sh, or rerun with FORCE=1 to" \
+            "discard them"
     [ -z "$old_head" ] || [ "$old_head" = "$head" ] ||
         die "$LV_SRC has commits that are not written back; run" \
-            "scripts/libvirt-writeback.sh, or rerun with FORCE=1 to discard them"
+            "scripts/libvirt-writeback.sh, or rerun with FORCE=1 to" \
+            "discard them"
 fi
 git_lv reset -q --hard
 git_lv checkout -q -B work base
@@ -117,7 +121,8 @@ n=0
 while read -r name; do
     case "$name" in ''|'#'*) continue ;; esac
     p=$LV_PATCHES/$name
-    [ -f "$p" ] || die "libvirt/patches/series names $name, which does not exist"
+    [ -f "$p" ] ||
+        die "libvirt/patches/series names $name, which does not exist"
     git_lv apply --index "$p" ||
         die "$name does not apply to libvirt $LIBVIRT_VERSION"
     author=$(dep3_field "$p" Author | head -1)

@@ -23,7 +23,8 @@ BENCH_PKGS="apache2-utils daemontools s6 gnuplot-nox"
 LIBVIRT_PKGS="libvirt-daemon-system libvirt-clients"
 # What libvirt's daemons and tests need to build (scripts/build-libvirt.sh)
 LIBVIRT_BUILD_PKGS="libxml2-dev libgnutls28-dev libtirpc-dev libc-dev-bin
- libjson-c-dev libnl-3-dev libnl-route-3-dev libxml2-utils xsltproc augeas-tools"
+ libjson-c-dev libnl-3-dev libnl-route-3-dev libxml2-utils xsltproc
+ augeas-tools"
 DOCS_PKGS="python3-sphinx python3-sphinx-rtd-theme"
 ALL_PKGS="$BUILD_PKGS $RUN_PKGS $TEST_PKGS $BENCH_PKGS $LIBVIRT_PKGS
  $LIBVIRT_BUILD_PKGS $DOCS_PKGS"
