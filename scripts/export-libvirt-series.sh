@@ -61,7 +61,8 @@ done < "$LV_PATCHES/series"
 (cd "$qtree" && QUILT_PATCHES=debian/patches quilt push -a -q --fuzz=0 \
     > "$out/quilt.log" 2>&1) ||
     die "the series does not apply with quilt after Debian's ($out/quilt.log)"
-diff -r -q -x .pc -x .git -x build -x debian "$qtree" "$LV_SRC" ||
+diff -r -q --no-dereference -x .pc -x .git -x build -x debian \
+    "$qtree" "$LV_SRC" ||
     die "quilt gives a tree that differs from $LV_SRC"
 say "quilt: libvirt/patches, appended to debian/patches/series of" \
     "$LIBVIRT_VERSION, applies with Debian's patches and gives the same tree"
