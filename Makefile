@@ -46,7 +46,8 @@ writeback:
 checkpatch: assemble
 	scripts/checkpatch.sh
 
-# virtlogd with the libvirt series (libvirt/patches), for Debian 12's libvirt
+# the libvirt series (libvirt/patches) on Debian's libvirt 11.3: virtlogd,
+# libvirtd with the QEMU driver and the unit tests
 libvirt: deps
 	scripts/fetch-libvirt.sh
 	scripts/build-libvirt.sh

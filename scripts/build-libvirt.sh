@@ -1,15 +1,26 @@
 #!/bin/bash
 # Configure (once) and build the parts of the patched libvirt the project
-# uses: virtlogd and the unit tests of what the series changes.
+# uses:
+#   virtlogd, libvirtd, its QEMU driver module and the helper that saves
+#   a domain (the real-stack test runs them from the build tree), and the
+#   unit tests of what the series changes (scripts/test-libvirt-unit.sh).
 #   build-libvirt.sh [ninja targets...]
-# libvirt is configured with every optional feature and driver off,
-# except what virtlogd needs: the libvirtd and remote drivers, and yajl,
-# without which it cannot re-execute itself on SIGUSR1 (a reload).
+# libvirt is configured with every optional feature and driver off, except
+# the QEMU driver, the libvirtd and remote drivers, json-c (QEMU's
+# monitor, and virtlogd's re-execution on SIGUSR1) and libnl (11.3 does not
+# build without it), with Debian's paths and QEMU user, so that the build
+# runs on the host as Debian's package would.
 set -euo pipefail
 . "$(dirname "$0")/libvirt-common.sh"
 
-LV_TARGETS="src/virtlogd tests/virrotatingfiletest tests/virconftest
+LV_TARGETS="src/virtlogd src/libvirtd src/libvirt_driver_qemu.so
+            src/libvirt_iohelper
+            tests/virrotatingfiletest tests/qemuxmlconftest tests/virschematest
             src/test_virtlogd.aug"
+# the libraries qemuxmlconftest preloads
+LV_TARGETS="$LV_TARGETS $(for m in qemuxml2argv domaincaps virrandom qemucpu \
+                                   virpci virnuma virtest; do
+                             echo "tests/lib${m}mock.so"; done)"
 
 export CCACHE_BASEDIR=$BUILD CCACHE_NOHASHDIR=true
 export CCACHE_DIR=${CCACHE_DIR:-$CACHE/ccache}
@@ -21,7 +32,9 @@ configure_args=(
     --prefix=/usr --sysconfdir=/etc --localstatedir=/var
     -Drunstatedir=/run
     --auto-features=disabled
-    -Ddriver_libvirtd=enabled -Ddriver_remote=enabled -Dyajl=enabled
+    -Ddriver_qemu=enabled -Ddriver_libvirtd=enabled -Ddriver_remote=enabled
+    -Djson_c=enabled -Dlibnl=enabled
+    -Dqemu_user=libvirt-qemu -Dqemu_group=libvirt-qemu
     -Dtests=enabled -Ddocs=disabled -Dinit_script=none
     -Dwerror=false -Db_lto=false
 )

@@ -19,17 +19,9 @@ version=$(cat "$BDIR/qemu-version")
 tip=$(series_tip "$SRC")
 n=$(git -C "$SRC" rev-list --count "base..$tip")
 start=$(date +%s)
-# From and Signed-off-by: whoever exports the series
-name=$(git -C "$TOP" config user.name) && email=$(git -C "$TOP" config user.email) ||
-    die "set git's user.name and user.email: the series is signed with them"
-rm -rf "$out"
-git -C "$SRC" format-patch -q --cover-letter --thread=shallow \
-    --base=base --subject-prefix=PATCH -o "$out" "base..$tip"
-for p in "$out"/*.patch; do
-    # format-patch may fold a long From: onto a second line: drop it too
-    sed -i -e "/^From: /{s/^From: .*/From: $name <$email>/;n;/^ /d}" \
-        -e "s/^Signed-off-by: .*/Signed-off-by: $name <$email>/" "$p"
-done
+# From and Signed-off-by: whoever exports the series; the cover letter
+# from scripts/cover-letter.txt
+format_series "$SRC" "base..$tip" "$out" "$TOP/scripts/cover-letter.txt"
 report=$out/report.txt
 : > "$report"
 say() { echo "$*" | tee -a "$report"; }
@@ -49,18 +41,6 @@ say "the series adds $(git -C "$SRC" diff --numstat base "$tip" |
 say "largest new files: $(git -C "$SRC" diff --numstat --diff-filter=A base "$tip" |
     awk '$3 !~ /^tests\// { print $3 " " $1 }' | sort -k2 -rn | head -3 | paste -sd, -)"
 
-# Fill in the cover letter from scripts/cover-letter.txt: subject, blank
-# line, body.
-cover=$(ls "$out"/0000-*.patch)
-/usr/bin/python3 - "$cover" "$TOP/scripts/cover-letter.txt" <<'PY'
-import sys
-cover, text = sys.argv[1], open(sys.argv[2]).read()
-subject, _, body = text.partition('\n\n')
-s = open(cover).read()
-s = s.replace('*** SUBJECT HERE ***', subject.strip())
-s = s.replace('*** BLURB HERE ***', body.rstrip())
-open(cover, 'w').write(s)
-PY
 patches=$(ls "$out"/*.patch | grep -v '/0000-')
 
 # git am onto a pristine base, and the result must equal the tree.

@@ -27,21 +27,6 @@ unavailable() {
     exit 3
 }
 
-# The URI the machine already uses for the main bookworm suite.
-bookworm_mirror() {
-    local uri
-    uri=$(awk '
-        /^URIs:/ { uri = $2 }
-        /^Suites:/ { for (i = 2; i <= NF; i++) if ($i == "bookworm") found = uri }
-        /^$/ { uri = "" }
-        END { print found }' /etc/apt/sources.list.d/*.sources 2>/dev/null)
-    if [ -z "$uri" ] && [ -f /etc/apt/sources.list ]; then
-        uri=$(awk '$1 == "deb" && $3 == "bookworm" { print $2; exit }' \
-              /etc/apt/sources.list)
-    fi
-    echo "$uri"
-}
-
 dl=$CACHE/source/$upstream_full
 if [ ! -f "$dl/.complete" ]; then
     note "downloading qemu $version source into $dl"

@@ -4,10 +4,11 @@
 # well under a second without touching apt.
 #
 # Extra apt entries (bookworm-backports for meson >= 1.5 and pycotap,
-# deb-src for trixie's qemu source and for bookworm's libvirt source) are
+# deb-src for trixie's qemu and libvirt sources) are
 # derived from the mirror the machine already uses for bookworm, so no
 # registry host is written down here.
 set -euo pipefail
+. "$(dirname "$0")/common.sh"
 
 SUDO=
 [ "$(id -u)" = 0 ] || SUDO=sudo
@@ -20,15 +21,15 @@ RUN_PKGS="seabios qemu-system-data busybox-static cpio"
 TEST_PKGS="socat logrotate clang libclang-rt-14-dev gcc-mingw-w64-x86-64-win32"
 BENCH_PKGS="apache2-utils daemontools s6 gnuplot-nox"
 LIBVIRT_PKGS="libvirt-daemon-system libvirt-clients"
-# What virtlogd and its tests need to build (scripts/build-libvirt.sh)
+# What libvirt's daemons and tests need to build (scripts/build-libvirt.sh)
 LIBVIRT_BUILD_PKGS="libxml2-dev libgnutls28-dev libtirpc-dev libc-dev-bin
- libyajl-dev libxml2-utils xsltproc augeas-tools"
+ libjson-c-dev libnl-3-dev libnl-route-3-dev libxml2-utils xsltproc
+ augeas-tools"
 DOCS_PKGS="python3-sphinx python3-sphinx-rtd-theme"
 ALL_PKGS="$BUILD_PKGS $RUN_PKGS $TEST_PKGS $BENCH_PKGS $LIBVIRT_PKGS
  $LIBVIRT_BUILD_PKGS $DOCS_PKGS"
 MIN_MESON=1.5.0
 EXTRA_SOURCES=/etc/apt/sources.list.d/qemu-console-log.sources
-LIBVIRT_SOURCES=/etc/apt/sources.list.d/qemu-console-log-libvirt.sources
 
 missing_packages() {
     local p
@@ -44,29 +45,11 @@ meson_recent_enough() {
     dpkg --compare-versions "$v" ge "$MIN_MESON"
 }
 
-# The URI the machine already uses for the main bookworm suite.
-bookworm_mirror() {
-    local uri
-    uri=$(awk '
-        /^URIs:/ { uri = $2 }
-        /^Suites:/ { for (i = 2; i <= NF; i++) if ($i == "bookworm") found = uri }
-        /^$/ { uri = "" }
-        END { print found }' /etc/apt/sources.list.d/*.sources 2>/dev/null)
-    if [ -z "$uri" ] && [ -f /etc/apt/sources.list ]; then
-        uri=$(awk '$1 == "deb" && $3 == "bookworm" { print $2; exit }' \
-              /etc/apt/sources.list)
-    fi
-    [ -n "$uri" ] || {
-        echo "install-deps: no bookworm entry in the apt configuration" >&2
-        exit 1
-    }
-    echo "$uri"
-}
-
 add_extra_sources() {
     local mirror
     [ -f "$EXTRA_SOURCES" ] && return 0
     mirror=$(bookworm_mirror)
+    [ -n "$mirror" ] || die "no bookworm entry in the apt configuration"
     echo "install-deps: adding bookworm-backports and trixie deb-src" \
          "from the configured mirror"
     $SUDO tee "$EXTRA_SOURCES" >/dev/null <<SRC
@@ -85,26 +68,12 @@ SRC
     $SUDO apt-get update -qq
 }
 
-add_libvirt_sources() {
-    [ -f "$LIBVIRT_SOURCES" ] && return 0
-    echo "install-deps: adding bookworm deb-src from the configured mirror"
-    $SUDO tee "$LIBVIRT_SOURCES" >/dev/null <<SRC
-Types: deb-src
-URIs: $(bookworm_mirror)
-Suites: bookworm bookworm-updates
-Components: main
-Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
-SRC
-    $SUDO apt-get update -qq
-}
-
-if [ -f "$EXTRA_SOURCES" ] && [ -f "$LIBVIRT_SOURCES" ] &&
+if [ -f "$EXTRA_SOURCES" ] &&
    [ -z "$(missing_packages)" ] && meson_recent_enough; then
     exit 0
 fi
 
 add_extra_sources
-add_libvirt_sources
 export DEBIAN_FRONTEND=noninteractive
 APT="$SUDO apt-get install -y -qq --no-install-recommends"
 # shellcheck disable=SC2086

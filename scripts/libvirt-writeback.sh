@@ -15,17 +15,10 @@ trap 'rm -rf "$out"' EXIT
 n=0
 for c in $(git -C "$LV_SRC" rev-list --reverse base..HEAD); do
     n=$((n + 1))
-    subject=$(git -C "$LV_SRC" log -1 --format=%s "$c")
-    slug=$(echo "$subject" | tr 'A-Z' 'a-z' | sed -E 's/[^a-z0-9]+/-/g; s/^-//; s/-$//' | cut -c1-52)
-    name=$(printf '%04d-%s.patch' "$n" "$slug")
+    name=$(patch_file_name "$(git -C "$LV_SRC" log -1 --format=%s "$c")" "$n")
     echo "$name" >> "$out/series"
     {
-        echo "Description: $subject"
-        git -C "$LV_SRC" log -1 --format=%b "$c" |
-            grep -v '^Signed-off-by:' | sed -e :a -e '/^\n*$/{$d;N;ba' -e '}' |
-            sed -e 's/^$/./' -e 's/^/ /'
-        echo "Author: $(git -C "$LV_SRC" log -1 --format='%an <%ae>' "$c")"
-        echo "Forwarded: no"
+        dep3_header "$LV_SRC" "$c"
         echo "Last-Update: LAST_UPDATE"
         echo "---"
         git -C "$LV_SRC" diff-tree --no-commit-id --stat=78 "$c"

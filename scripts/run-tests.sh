@@ -145,9 +145,10 @@ note "running the libvirt test"
 # Results, and the diagnostics of any case that failed
 cat "$libvirt_tap"
 
-# virtlogd with the libvirt series (libvirt/patches): libvirt's own unit
-# tests, then Debian's libvirtd with it, a nova-style guest, stock QEMU
-# (Debian's if installed, else the baseline build) and ours.
+# The libvirt series (libvirt/patches) on libvirt 11.3: libvirt's own
+# unit tests, then libvirtd and virtlogd of that build with a nova-style
+# guest and stock QEMU (Debian's if installed, else the baseline build):
+# libvirt gives QEMU only a pipe to virtlogd.
 lv_unit_tap=$BUILD/libvirt-unit.tap
 virtlogd_tap=$BUILD/virtlogd.tap
 rm -f "$lv_unit_tap" "$virtlogd_tap"
@@ -157,8 +158,8 @@ if "$TOP/scripts/fetch-libvirt.sh" && "$TOP/scripts/build-libvirt.sh"; then
     stock_qemu=/usr/bin/qemu-system-x86_64
     [ -x "$stock_qemu" ] || stock_qemu=$BASE_OBJ/qemu-system-x86_64
     /usr/bin/python3 "$TOP/tests/libvirt/virtlogd-test.py" \
-        "$BUILD/libvirt/build/src/virtlogd" "$BUILD/guest" \
-        "$stock_qemu" "$OBJ/qemu-system-x86_64" > "$virtlogd_tap" || status=1
+        "$BUILD/libvirt/build" "$BUILD/guest" "$stock_qemu" \
+        > "$virtlogd_tap" || status=1
     cat "$lv_unit_tap" "$virtlogd_tap"
 else
     status=1

@@ -87,8 +87,7 @@ n=0
 for c in $(git -C "$SRC" rev-list --reverse base..HEAD); do
     n=$((n + 1))
     subject=$(git -C "$SRC" log -1 --format=%s "$c")
-    slug=$(echo "$subject" | tr 'A-Z' 'a-z' | sed -E 's/[^a-z0-9]+/-/g; s/^-//; s/-$//' | cut -c1-52)
-    name=$(printf '%04d-%s.patch' "$n" "$slug")
+    name=$(patch_file_name "$subject" "$n")
     case "$subject" in
     project:*)
         grep -qxF "$PROJECT_MARKER" "$out/patches/series" 2>/dev/null ||
@@ -109,12 +108,7 @@ for c in $(git -C "$SRC" rev-list --reverse base..HEAD); do
         fi
     done < <(git -C "$SRC" diff-tree --no-commit-id -r --name-status "$c")
     {
-        echo "Description: $subject"
-        git -C "$SRC" log -1 --format=%b "$c" |
-            grep -v '^Signed-off-by:' | sed -e :a -e '/^\n*$/{$d;N;ba' -e '}' |
-            sed -e 's/^$/./' -e 's/^/ /'
-        echo "Author: $(git -C "$SRC" log -1 --format='%an <%ae>' "$c")"
-        echo "Forwarded: no"
+        dep3_header "$SRC" "$c"
         if [ ${#added[@]} -gt 0 ]; then
             echo "X-Overlay-Files: ${added[0]}"
             for f in "${added[@]:1}"; do echo " $f"; done

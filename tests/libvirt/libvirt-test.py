@@ -7,8 +7,8 @@ that file, and what libvirt and virtlogd do by themselves.
 
 Prints TAP.  Starts virtlogd and libvirtd unless they answer already (no
 systemd runs them on a CI machine), waits until they answer, and stops
-those it started, by pid; undefines every domain it defined and removes
-every file it made, also when it fails.
+those it started, by pid (libvirt_stack.py); undefines every domain it defined
+and removes every file it made, also when it fails.
 """
 
 import atexit
@@ -17,18 +17,16 @@ import os
 import pwd
 import re
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import uuid
 import xml.etree.ElementTree as ET
 
-VIRSH = ['virsh', '-q', '-c', 'qemu:///system']
+import libvirt_stack as stack
+from libvirt_stack import VIRSH, virsh, ticks_in, wait_ticks
+
 QEMU_NS = 'http://libvirt.org/schemas/domain/qemu/1.0'
-BOOT_TIMEOUT = 180
 # The directories the recipes of the documentation use
 DOCS_DIRS = ('/var/log/vm1', '/var/lib/nova/instances/INSTANCE')
 # upstream QEMU's real_time_iso8601(): microseconds, unless exactly 0
@@ -41,43 +39,18 @@ FDSET_REFUSED = ("%s=%d cannot be used with '/dev/fdset/%s': QEMU can "
 qemu, guest_dir, docs = [os.path.abspath(a) for a in sys.argv[1:4]]
 work = tempfile.mkdtemp(prefix='qemu-console-log-libvirt-')
 os.chmod(work, 0o755)
-started = []            # (name, pid) of the daemons this test started
+started = stack.Daemons()       # the daemons this test started
 domains = []            # names of the domains this test defined
 cases = []
 
 
-def virsh(*args, check=True):
-    result = subprocess.run(VIRSH + list(args), text=True,
-                            capture_output=True)
-    if check and result.returncode:
-        raise RuntimeError('virsh %s: %s' % (' '.join(args),
-                                             ' '.join(result.stderr.split())))
-    return result
-
-
 def cleanup():
-    for name in domains:
-        virsh('destroy', name, check=False)
-        virsh('undefine', name, check=False)
-        for log in ('/var/log/libvirt/qemu/%s.log' % name,):
-            if os.path.exists(log):
-                os.unlink(log)
-    for name, pid in reversed(started):
-        try:
-            os.kill(pid, signal.SIGTERM)
-        except ProcessLookupError:
-            continue
-        for _ in range(100):
-            try:
-                os.kill(pid, 0)
-            except ProcessLookupError:
-                break
-            time.sleep(0.1)
-        else:
-            os.kill(pid, signal.SIGKILL)
+    stack.remove_domains(domains)
+    any_started = bool(started.started)
+    started.cleanup()
     # libvirt's cache of our emulator's capabilities
     cache = '/var/cache/libvirt/qemu/capabilities'
-    if started and os.path.isdir(cache):
+    if any_started and os.path.isdir(cache):
         for f in os.listdir(cache):
             path = os.path.join(cache, f)
             with open(path, errors='replace') as fh:
@@ -87,47 +60,15 @@ def cleanup():
 
 
 atexit.register(cleanup)
-signal.signal(signal.SIGTERM, lambda *a: sys.exit(1))
-signal.signal(signal.SIGINT, lambda *a: sys.exit(1))
-
-
-VIRTLOGD_SOCK = '/run/libvirt/virtlogd-sock'
-
-
-def answers(daemon):
-    """Whether @daemon takes connections"""
-    if daemon == 'libvirtd':
-        return virsh('list', check=False).returncode == 0
-    with socket.socket(socket.AF_UNIX) as s:
-        try:
-            s.connect(VIRTLOGD_SOCK)
-            return True
-        except OSError:
-            return False
 
 
 def start_daemons():
     """Start virtlogd, then libvirtd, unless they answer already (run by
     systemd); wait until each answers."""
-    os.makedirs('/run/libvirt', exist_ok=True)
     for daemon in ('virtlogd', 'libvirtd'):
-        if answers(daemon):
-            continue
-        pidfile = os.path.join(work, daemon + '.pid')
-        subprocess.run([daemon, '-d', '-p', pidfile], check=True)
-        for _ in range(100):
-            if os.path.exists(pidfile) and open(pidfile).read().strip():
-                break
-            time.sleep(0.1)
-        else:
-            raise RuntimeError('%s wrote no pid file' % daemon)
-        started.append((daemon, int(open(pidfile).read())))
-        for _ in range(150):
-            if answers(daemon):
-                break
-            time.sleep(0.2)
-        else:
-            raise RuntimeError('%s does not answer' % daemon)
+        if not stack.answers(daemon):
+            started.start(daemon, [daemon],
+                          os.path.join(work, daemon + '.pid'))
 
 
 def recipe(name):
@@ -158,26 +99,8 @@ def domain_xml(name, cmdline, fragment):
     # Never write where the host keeps its logs
     assert '/var/' not in fragment, fragment
     extra = ET.fromstring('<r xmlns:qemu="%s">%s</r>' % (QEMU_NS, fragment))
-    dom = ET.fromstring('''
-<domain type='qemu'>
-  <name>%s</name>
-  <uuid>%s</uuid>
-  <memory unit='MiB'>256</memory>
-  <vcpu>1</vcpu>
-  <os>
-    <type arch='x86_64' machine='pc'>hvm</type>
-    <kernel>%s/vmlinuz</kernel>
-    <initrd>%s/initramfs.gz</initrd>
-    <cmdline>console=ttyS0 panic=-1 %s</cmdline>
-  </os>
-  <features><acpi/></features>
-  <on_poweroff>destroy</on_poweroff>
-  <devices>
-    <emulator>%s</emulator>
-    <memballoon model='none'/>
-  </devices>
-</domain>''' % (domain_name(name), uuid.uuid5(uuid.NAMESPACE_URL, name), work,
-                work, cmdline, qemu))
+    dom = ET.fromstring(stack.domain_xml(domain_name(name), name, work,
+                                         cmdline, qemu))
     for el in extra:
         if el.tag == '{%s}commandline' % QEMU_NS:
             dom.append(el)
@@ -201,11 +124,7 @@ def start(name, check=True):
 
 
 def wait_shut_off(name):
-    deadline = time.time() + BOOT_TIMEOUT
-    while virsh('domstate', domain_name(name)).stdout.strip() != 'shut off':
-        if time.time() > deadline:
-            raise RuntimeError('%s did not power off' % name)
-        time.sleep(0.3)
+    stack.wait_shut_off(domain_name(name))
 
 
 def qemu_command_line(name):
@@ -231,15 +150,6 @@ def log_dir(name):
     user = pwd.getpwnam('libvirt-qemu')
     os.chown(d, user.pw_uid, user.pw_gid)
     return d
-
-
-def ticks_in(path):
-    try:
-        text = open(path, errors='replace').read()
-    except FileNotFoundError:
-        return []
-    return [int(t) for t in re.findall(r'console-log-guest: tick (\d+)',
-                                       text)]
 
 
 def boots_in(path):
@@ -333,13 +243,6 @@ def monitor(name, command, hmp=False):
                              json.dumps(command)).stdout)
     assert 'return' in reply, reply
     return reply
-
-
-def wait_ticks(path, n=5):
-    deadline = time.time() + BOOT_TIMEOUT
-    while len(ticks_in(path)) < n:
-        assert time.time() < deadline, 'no ticks in %s' % path
-        time.sleep(0.3)
 
 
 @case('chardev-rotate through virsh qemu-monitor-command while the guest '
@@ -479,42 +382,5 @@ def virtlogd_append_off():
     return qemu_command_line('logd-g')
 
 
-def main():
-    print('1..%d' % len(cases))
-    if os.geteuid() != 0:
-        for n, (description, _) in enumerate(cases, 1):
-            print('ok %d - %s # SKIP libvirt\'s system instance needs root'
-                  % (n, description))
-        return 0
-    for f in ('vmlinuz', 'initramfs.gz'):
-        shutil.copy(os.path.join(guest_dir, f), work)
-    try:
-        start_daemons()
-    except Exception as e:
-        for n, (description, _) in enumerate(cases, 1):
-            print('not ok %d - %s # %s' % (n, description, e))
-        return 1
-    failed = 0
-    for n, (description, fn) in enumerate(cases, 1):
-        t0 = time.time()
-        earlier = len(domains)
-        try:
-            detail = fn()
-            print('ok %d - %s' % (n, description))
-        except Exception as e:
-            failed += 1
-            detail = '%s: %s' % (type(e).__name__, e)
-            print('not ok %d - %s' % (n, description))
-            # What QEMU said, before cleaning up removes the domain's log
-            for name in domains[earlier:]:
-                log = '/var/log/libvirt/qemu/%s.log' % name
-                if os.path.exists(log):
-                    for line in open(log, errors='replace').read(
-                            ).splitlines()[-5:]:
-                        print('# %s: %s' % (name, line))
-        print('# %.1f s; %s' % (time.time() - t0, detail))
-        sys.stdout.flush()
-    return 1 if failed else 0
-
-
-sys.exit(main())
+sys.exit(stack.run_cases(cases, guest_dir, work, domains,
+                         setup=start_daemons))

@@ -1,263 +1,160 @@
 #!/usr/bin/python3
-"""virtlogd's rollover_on_truncate (libvirt/patches), with Debian's
-libvirtd and a guest defined as nova defines it: a pty serial port with
-<log file='.../console.log' append='off'/>, which libvirt asks virtlogd
-to truncate at each start.
+"""The libvirt series (libvirt/patches) on the real stack: libvirtd and
+virtlogd of the patched build, QEMU, and a guest whose console is defined
+as OpenStack nova defines it: a pty serial port with
+<log file='.../console.log' append='off'/>.
 
-    virtlogd-test.py VIRTLOGD GUEST_DIR QEMU_BINARY...
+    virtlogd-test.py LIBVIRT_BUILD GUEST_DIR QEMU_BINARY [--virtlogd PATH]
+                     [CASE...]
 
-VIRTLOGD is the virtlogd to test (the patched build; Debian's
-/usr/sbin/virtlogd shows the loss the setting prevents).  Each
-QEMU_BINARY is started five times with the setting on and five times
-with it off; then the setting is turned on in the running virtlogd with
-SIGUSR1 while a guest writes.  Prints TAP.
+LIBVIRT_BUILD is libvirt's meson build directory (src/libvirtd, its QEMU
+driver module and src/virtlogd run from there); GUEST_DIR holds vmlinuz
+and initramfs.gz; QEMU_BINARY is the domain's <emulator>.  --virtlogd
+runs another virtlogd (for a comparison with an earlier build); CASE
+names run only those cases (the first word of their description).
+Prints TAP.
 
-libvirtd talks to virtlogd on its standard socket, so a virtlogd that
-answers there is stopped first and started again, with the same command
-line, at the end.  The test starts its virtlogd (and libvirtd, unless
-one answers) by hand, waits until each answers, and stops those it
-started by pid, also when it fails; it undefines its domains and
-removes every file it made.
+Both daemons listen on the standard sockets, so one that answers there
+is stopped first and started again, with the same command line, at the
+end.  The test starts its own by hand, waits until each answers, and
+stops them by pid, also when it fails; it undefines its domains, puts
+back /etc/libvirt/qemu.conf if a case changed it, and removes every file
+it made.
 """
 
+import argparse
 import atexit
 import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import uuid
 
-VIRSH = ['virsh', '-q', '-c', 'qemu:///system']
-VIRTLOGD_SOCK = '/run/libvirt/virtlogd-sock'
-VIRTLOGD_PID = '/run/virtlogd.pid'     # where Debian's virtlogd has it
-BOOT_TIMEOUT = 180
+import libvirt_stack as stack
+from libvirt_stack import virsh, ticks_in, wait_ticks
+
+BOOT_TIMEOUT = stack.BOOT_TIMEOUT
 STARTS = 5
+READER_STARTS = 20
 MAX_BACKUPS = 3
-NOVA_MAX_CONSOLE_BYTES = 100 * 1024
+NOVA_MAX_CONSOLE_BYTES = stack.NOVA_MAX_CONSOLE_BYTES
+QEMU_CONF = '/etc/libvirt/qemu.conf'
+VIRTLOGD_PID = '/run/virtlogd.pid'     # where libvirt's virtlogd has it
 
-if len(sys.argv) < 4:
-    sys.exit('usage: virtlogd-test.py VIRTLOGD GUEST_DIR QEMU_BINARY...')
-virtlogd = os.path.abspath(sys.argv[1])
-guest_dir = os.path.abspath(sys.argv[2])
-qemus = [os.path.abspath(q) for q in sys.argv[3:]]
+args = argparse.ArgumentParser()
+args.add_argument('build')
+args.add_argument('guest_dir')
+args.add_argument('qemu')
+args.add_argument('--virtlogd')
+args.add_argument('only', nargs='*')
+args = args.parse_intermixed_args()
+build = os.path.abspath(args.build)
+guest_dir = os.path.abspath(args.guest_dir)
+qemu = os.path.abspath(args.qemu)
+virtlogd = os.path.abspath(args.virtlogd or
+                           os.path.join(build, 'src', 'virtlogd'))
+libvirtd = os.path.join(build, 'src', 'libvirtd')
 work = tempfile.mkdtemp(prefix='qemu-console-log-virtlogd-')
 os.chmod(work, 0o755)
-started = []            # pids of the daemons this test started
-ours = {}               # the running virtlogd of this test: pid
-restore = []            # argv of a virtlogd stopped to make room
+started = stack.Daemons()
+running = {}            # 'virtlogd', 'libvirtd': pid; 'conf': virtlogd.conf
 domains = []
 cases = []
-
-
-def virsh(*args, check=True):
-    result = subprocess.run(VIRSH + list(args), text=True,
-                            capture_output=True)
-    if check and result.returncode:
-        raise RuntimeError('virsh %s: %s' % (' '.join(args),
-                                             ' '.join(result.stderr.split())))
-    return result
-
-
-def alive(pid):
-    try:
-        os.kill(pid, 0)
-        return True
-    except ProcessLookupError:
-        return False
-
-
-def stop(pid):
-    """SIGTERM @pid, SIGKILL after 10 s; wait until it is gone."""
-    try:
-        os.kill(pid, signal.SIGTERM)
-    except ProcessLookupError:
-        return
-    for _ in range(100):
-        if not alive(pid):
-            return
-        time.sleep(0.1)
-    os.kill(pid, signal.SIGKILL)
-    while alive(pid):
-        time.sleep(0.1)
-
-
-def virtlogd_answers():
-    with socket.socket(socket.AF_UNIX) as s:
-        try:
-            s.connect(VIRTLOGD_SOCK)
-            return True
-        except OSError:
-            return False
-
-
-def libvirtd_answers():
-    return virsh('list', check=False).returncode == 0
-
-
-def wait_for(what, test, want=True):
-    for _ in range(150):
-        if test() == want:
-            return
-        time.sleep(0.2)
-    raise RuntimeError('%s %s' % (what, 'does not answer' if want
-                                  else 'still answers'))
-
-
-def daemon(argv, pidfile):
-    """Start a daemon that writes @pidfile; return its pid."""
-    subprocess.run(argv + ['-d', '-p', pidfile], check=True)
-    for _ in range(100):
-        if os.path.exists(pidfile) and open(pidfile).read().strip():
-            pid = int(open(pidfile).read())
-            started.append(pid)
-            return pid
-        time.sleep(0.1)
-    raise RuntimeError('%s wrote no pid file' % argv[0])
-
-
-def virtlogd_pids():
-    """Running virtlogd processes, by their executable's name"""
-    pids = []
-    for p in os.listdir('/proc'):
-        if p.isdigit():
-            try:
-                exe = os.readlink('/proc/%s/exe' % p)
-            except OSError:
-                continue
-            if os.path.basename(exe).startswith('virtlogd'):
-                pids.append(int(p))
-    return pids
-
-
-def make_room():
-    """Stop a virtlogd that is not ours, remembering its command line."""
-    if not virtlogd_answers():
-        return
-    others = [p for p in virtlogd_pids() if p not in started]
-    if len(others) != 1:
-        raise RuntimeError('a virtlogd answers on %s, and %d processes '
-                           'look like it' % (VIRTLOGD_SOCK, len(others)))
-    argv = open('/proc/%d/cmdline' % others[0]).read().split('\0')[:-1]
-    stop(others[0])
-    restore.append(argv)
-    wait_for('the previous virtlogd', virtlogd_answers, False)
-
-
-def start_virtlogd(setting):
-    """Our virtlogd, alone on the standard socket, with
-    rollover_on_truncate = @setting."""
-    if ours.get('pid'):
-        pid = ours.pop('pid')
-        stop(pid)
-        started.remove(pid)     # its pid may be reused: never signal it again
-        wait_for('virtlogd', virtlogd_answers, False)
-    make_room()
-    conf = os.path.join(work, 'virtlogd-%d.conf' % setting)
-    with open(conf, 'w') as f:
-        f.write('log_outputs = "3:file:%s/virtlogd.log"\n'
-                'max_backups = %d\n'
-                'rollover_on_truncate = %d\n' % (work, MAX_BACKUPS, setting))
-    # (the previous one, stopped, removed it)
-    if os.path.exists(VIRTLOGD_PID):
-        os.unlink(VIRTLOGD_PID)
-    ours['pid'] = daemon([virtlogd, '-f', conf], VIRTLOGD_PID)
-    ours['conf'] = conf
-    wait_for('virtlogd', virtlogd_answers)
-    return conf
+qemu_conf = {}          # the saved /etc/libvirt/qemu.conf, while changed
 
 
 def cleanup():
-    for name in domains:
-        virsh('destroy', name, check=False)
-        virsh('undefine', name, check=False)
-        log = '/var/log/libvirt/qemu/%s.log' % name
-        if os.path.exists(log):
-            os.unlink(log)
-    for pid in reversed(started):
-        stop(pid)
-    for argv in restore:
-        # (without -d it stays in the foreground: do not wait for it)
-        subprocess.Popen(argv, start_new_session=True,
-                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    stack.remove_domains(domains)
+    started.cleanup()
+    if 'text' in qemu_conf:
+        with open(QEMU_CONF, 'w') as f:
+            f.write(qemu_conf.pop('text'))
     cache = '/var/cache/libvirt/qemu/capabilities'
-    if started and os.path.isdir(cache):
+    if os.path.isdir(cache):
         for f in os.listdir(cache):
             path = os.path.join(cache, f)
             with open(path, errors='replace') as fh:
                 text = fh.read()
-            if any(q in text for q in qemus):
+            if qemu in text:
                 os.unlink(path)
     shutil.rmtree(work, ignore_errors=True)
 
 
+# (registered after Daemons(): runs first, while libvirtd still answers)
 atexit.register(cleanup)
-signal.signal(signal.SIGTERM, lambda *a: sys.exit(1))
-signal.signal(signal.SIGINT, lambda *a: sys.exit(1))
+
+
+def write_virtlogd_conf(name, **settings):
+    conf = os.path.join(work, 'virtlogd-%s.conf' % name)
+    with open(conf, 'w') as f:
+        f.write('log_outputs = "3:file:%s/virtlogd.log"\n' % work)
+        for key, value in settings.items():
+            f.write('%s = %s\n' % (key, value))
+    return conf
+
+
+def start_virtlogd(**settings):
+    """Our virtlogd, alone on the standard socket, with @settings in its
+    configuration (max_backups = MAX_BACKUPS unless given)."""
+    settings.setdefault('max_backups', MAX_BACKUPS)
+    if running.get('virtlogd'):
+        started.stop(running.pop('virtlogd'))
+    started.make_room('virtlogd')
+    conf = write_virtlogd_conf('-'.join('%s%s' % kv for kv in
+                                        sorted(settings.items())),
+                               **settings)
+    running['virtlogd'] = started.start('virtlogd', [virtlogd, '-f', conf],
+                                        VIRTLOGD_PID)
+    running['conf'] = conf
+
+
+def start_libvirtd():
+    """Our libvirtd (from the build tree: it loads the QEMU driver module
+    built beside it), unless it runs already"""
+    if running.get('libvirtd'):
+        return
+    started.make_room('libvirtd')
+    running['libvirtd'] = started.start(
+        'libvirtd', [libvirtd], os.path.join(work, 'libvirtd.pid'))
+
+
+def restart_libvirtd():
+    if running.get('libvirtd'):
+        started.stop(running.pop('libvirtd'))
+    start_libvirtd()
 
 
 def domain_name(name):
     return 'qemu-console-log-virtlogd-' + name
 
 
-def define(name, qemu, bootid, mode='poweroff'):
-    """The test guest as nova defines an instance's console"""
-    log = os.path.join(work, name, 'console.log')
-    xml = '''<domain type='qemu'>
-  <name>%s</name>
-  <uuid>%s</uuid>
-  <memory unit='MiB'>256</memory>
-  <vcpu>1</vcpu>
-  <os>
-    <type arch='x86_64' machine='pc'>hvm</type>
-    <kernel>%s/vmlinuz</kernel>
-    <initrd>%s/initramfs.gz</initrd>
-    <cmdline>console=ttyS0 panic=-1 bootid=%s mode=%s</cmdline>
-  </os>
-  <features><acpi/></features>
-  <on_poweroff>destroy</on_poweroff>
-  <devices>
-    <emulator>%s</emulator>
-    <serial type='pty'>
-      <log file='%s' append='off'/>
+def define(name, bootid, mode='poweroff', log=None, serial=None):
+    """The test guest, its serial port as nova defines an instance's
+    console (@log: the <log> element) or as @serial says"""
+    path = os.path.join(work, name, 'console.log')
+    if serial is None:
+        serial = '''<serial type='pty'>
+      %s
       <target port='0'/>
-    </serial>
-    <memballoon model='none'/>
-  </devices>
-</domain>''' % (domain_name(name), uuid.uuid5(uuid.NAMESPACE_URL, name),
-                work, work, bootid, mode, qemu, log)
-    path = os.path.join(work, name + '.xml')
-    with open(path, 'w') as f:
+    </serial>''' % (log or "<log file='%s' append='off'/>") % path
+    else:
+        serial = serial % path
+    xml = stack.domain_xml(domain_name(name), name, work,
+                           'bootid=%s mode=%s' % (bootid, mode), qemu,
+                           serial + '\n    ')
+    xml_path = os.path.join(work, name + '.xml')
+    with open(xml_path, 'w') as f:
         f.write(xml)
     if domain_name(name) not in domains:
         domains.append(domain_name(name))
-    virsh('define', path)
+    virsh('define', xml_path)
 
 
 def wait_shut_off(name):
-    deadline = time.time() + BOOT_TIMEOUT
-    while virsh('domstate', domain_name(name)).stdout.strip() != 'shut off':
-        if time.time() > deadline:
-            raise RuntimeError('%s did not power off' % name)
-        time.sleep(0.3)
-
-
-def qemu_command_line(name, qemu):
-    """The serial port's part of the last command line libvirt gave
-    QEMU, from the domain's log"""
-    log = open('/var/log/libvirt/qemu/%s.log' % domain_name(name)).read()
-    words = []
-    for line in log[log.rfind(qemu + ' \\'):].splitlines()[1:]:
-        words.append(line.rstrip(' \\'))
-        if not line.endswith('\\'):
-            break
-    return ' '.join(w for w in words
-                    if re.match(r'-(chardev|add-fd|device isa-serial)\b', w)
-                    and 'charmonitor' not in w)
+    stack.wait_shut_off(domain_name(name))
 
 
 def boot_of(path):
@@ -277,6 +174,13 @@ def boot_of(path):
     return boots[0]
 
 
+def generations(name, n=MAX_BACKUPS + 1):
+    """The boots in PATH, PATH.0 ... PATH.(n-1)"""
+    log = os.path.join(work, name, 'console.log')
+    return [boot_of(log)] + [boot_of('%s.%d' % (log, k))
+                             for k in range(n)]
+
+
 def listing(name):
     d = os.path.join(work, name)
     return ', '.join('%s %d B: %s' % (f, os.path.getsize(os.path.join(d, f)),
@@ -284,60 +188,44 @@ def listing(name):
                      for f in sorted(os.listdir(d)))
 
 
-def nova_console_output(name):
-    """What nova's console reader returns: console.log, then as older
-    output console.log.0, console.log.1 ..., up to 100 KiB"""
-    log = os.path.join(work, name, 'console.log')
-    out = b''
-    path, i = log, 0
-    while len(out) < NOVA_MAX_CONSOLE_BYTES and os.path.exists(path):
-        with open(path, 'rb') as fh:
-            data = fh.read()
-        # chronological order: older files go in front
-        out = data[-(NOVA_MAX_CONSOLE_BYTES - len(out)):] + out
-        path, i = '%s.%d' % (log, i), i + 1
+def nova_boots(name):
+    out = stack.nova_read(os.path.join(work, name, 'console.log'))
     return re.findall(r'console-log-guest: boot (\S+)',
                       out.decode(errors='replace'))
 
 
-def starts(name, qemu):
-    """STARTS starts of the guest; the boots in PATH, PATH.0, ...
-    PATH.MAX_BACKUPS (one more than virtlogd keeps)"""
-    os.makedirs(os.path.join(work, name), exist_ok=True)
-    # nova creates the log, empty and readable by all, before the first start
-    log = os.path.join(work, name, 'console.log')
+def prepare(name):
+    """The instance directory as nova makes it: console.log created
+    empty and readable by all before the first start"""
+    d = os.path.join(work, name)
+    shutil.rmtree(d, ignore_errors=True)
+    os.makedirs(d)
+    log = os.path.join(d, 'console.log')
     with open(log, 'w'):
         pass
     os.chmod(log, 0o644)
-    for n in range(1, STARTS + 1):
-        define(name, qemu, '%s%d' % (name, n))
+    return log
+
+
+def starts(name, n=STARTS, **kw):
+    prepare(name)
+    for k in range(1, n + 1):
+        define(name, '%s%d' % (name, k), **kw)
         virsh('start', domain_name(name))
         wait_shut_off(name)
-    log = os.path.join(work, name, 'console.log')
-    return [boot_of(log)] + [boot_of('%s.%d' % (log, k))
-                             for k in range(MAX_BACKUPS + 1)]
 
 
-def case(description):
-    def wrap(fn):
-        cases.append((description, fn))
-        return fn
-    return wrap
-
-
-def label(qemu):
-    return 'stock QEMU' if 'baseline' in qemu or qemu.startswith('/usr/') \
-        else 'patched QEMU'
-
-
-def check_starts(name, qemu, want):
-    gens = starts(name, qemu)
-    line = qemu_command_line(name, qemu)
-    assert re.search(r'-chardev pty,id=charserial0,logfile=/dev/fdset/\d+,'
-                     r'logappend=on', line), line
-    nova = nova_console_output(name)
-    detail = '%s; %s; nova\'s console log shows boots %s' % (
-        line, listing(name), ' '.join(nova))
+def check_five(name, want_kept, **kw):
+    """STARTS starts: console.log holds the last boot, and, if
+    @want_kept, console.log.0 to .2 the three before it, each whole"""
+    starts(name, **kw)
+    gens = generations(name)
+    last = ['%s%d' % (name, k) for k in range(STARTS, 0, -1)]
+    want = last[:MAX_BACKUPS + 1] if want_kept else last[:1]
+    want += [None] * (MAX_BACKUPS + 2 - len(want))
+    nova = nova_boots(name)
+    detail = '%s; nova\'s console log shows boots %s' % (listing(name),
+                                                        ' '.join(nova))
     assert gens == want, '%s: %s' % (gens, detail)
     assert nova == [b for b in reversed(want) if b], detail
     # virtlogd's own file, not the one nova made readable by all
@@ -346,152 +234,294 @@ def check_starts(name, qemu, want):
     return detail
 
 
-for i, qemu in enumerate(qemus):
-    tag = 'on%c' % (ord('a') + i)
-
-    def on(qemu=qemu, tag=tag):
-        # PATH holds start 5, PATH.0 ... PATH.2 starts 4, 3, 2; none more
-        want = ['%s%d' % (tag, n)
-                for n in range(STARTS, STARTS - MAX_BACKUPS - 1, -1)]
-        return check_starts(tag, qemu, want + [None])
-    on.setting = 1
-    cases.append(('rollover_on_truncate = 1, max_backups = %d, %s: five '
-                  'nova-style starts leave the last boot in console.log and '
-                  'the three before it, each whole, in console.log.0 to .2'
-                  % (MAX_BACKUPS, label(qemu)), on))
-
-for i, qemu in enumerate(qemus):
-    tag = 'off%c' % (ord('a') + i)
-
-    def off(qemu=qemu, tag=tag):
-        # today's behaviour: each start deletes console.log and its backups
-        return check_starts(tag, qemu, ['%s%d' % (tag, STARTS)] +
-                            [None] * (MAX_BACKUPS + 1))
-    off.setting = 0
-    cases.append(('rollover_on_truncate = 0 (the default), %s: five '
-                  'nova-style starts leave only the last boot, no '
-                  'console.log.N' % label(qemu), off))
+def case(description, virtlogd_settings=None):
+    """A test case; @virtlogd_settings: the virtlogd.conf it needs (None:
+    whatever runs)"""
+    def wrap(fn):
+        fn.settings = virtlogd_settings
+        cases.append((description, fn))
+        return fn
+    return wrap
 
 
-def ticks_in(path):
-    try:
-        text = open(path, errors='replace').read()
-    except FileNotFoundError:
-        return []
-    return [int(t) for t in re.findall(r'console-log-guest: tick (\d+)',
-                                       text)]
+@case('default: five nova-style starts with <log append=\'off\'/> keep '
+      'only the last boot: the earlier ones are deleted, as without the '
+      'series', {})
+def default():
+    return check_five('default', False)
 
 
-def wait_ticks(path, n):
-    deadline = time.time() + BOOT_TIMEOUT
-    while len(ticks_in(path)) < n:
-        assert time.time() < deadline, 'no ticks in %s' % path
-        time.sleep(0.3)
+@case('host: rollover_on_truncate = 1, nova\'s <log append=\'off\'/> '
+      'unchanged: five starts leave the last boot in console.log and the '
+      'three before it, each whole, in console.log.0 to .2, and nova\'s '
+      'reader shows all four', {'rollover_on_truncate': 1})
+def host():
+    return check_five('host', True)
 
 
-@case('rollover_on_truncate = 1 set in the running virtlogd with SIGUSR1 '
-      '(systemctl reload virtlogd) while a guest writes: its log goes on, '
-      'no tick lost, and the next start keeps it as console.log.0')
-def reload():
-    name = 'reload'
-    qemu = qemus[-1]
-    log = os.path.join(work, name, 'console.log')
-    os.makedirs(os.path.dirname(log), exist_ok=True)
-    define(name, qemu, 'reload1', 'tick')
+@case('attribute: <log append=\'off\' rollover=\'on\'/> with the default '
+      'virtlogd.conf: five starts keep the three boots before the last '
+      'one', {})
+def attribute():
+    return check_five('attribute', True,
+                      log="<log file='%s' append='off' rollover='on'/>")
+
+
+@case('source: <serial type=\'file\'> with <source rollover=\'on\'/>: '
+      'five starts keep the three boots before the last one', {})
+def source():
+    return check_five('source', True, serial='''<serial type='file'>
+      <source path='%s' rollover='on'/>
+      <target port='0'/>
+    </serial>''')
+
+
+@case('restore: with rollover=\'on\', a virsh save and restore goes on in '
+      'console.log (a backup file holds an earlier boot, not an earlier '
+      'QEMU process); the next start rolls the whole boot over', {})
+def restore():
+    name = 'restore'
+    log = prepare(name)
+    define(name, 'restore1', 'tick',
+           log="<log file='%s' append='off' rollover='on'/>")
     virsh('start', domain_name(name))
     wait_ticks(log, 5)
-    with open(ours['conf']) as f:
-        conf = f.read()
-    with open(ours['conf'], 'w') as f:
-        f.write(conf.replace('rollover_on_truncate = 0',
-                             'rollover_on_truncate = 1'))
-    # virtlogd re-executes itself, reads its configuration again and
-    # keeps the files it writes open (docs/console-logs.rst)
-    subprocess.run('kill -USR1 "$(cat /run/virtlogd.pid)"', shell=True,
-                   check=True)
-    time.sleep(1)
-    wait_for('virtlogd', virtlogd_answers)
-    assert alive(ours['pid']), 'virtlogd is gone after SIGUSR1'
+    saved = os.path.join(work, 'restore.save')
+    virsh('save', domain_name(name), saved)
+    virsh('restore', saved)
+    os.unlink(saved)
     wait_ticks(log, len(ticks_in(log)) + 5)
+    assert not os.path.exists(log + '.0'), listing(name)
     virsh('destroy', domain_name(name))
-    define(name, qemu, 'reload2')
+    define(name, 'restore2', log="<log file='%s' append='off' "
+                                 "rollover='on'/>")
     virsh('start', domain_name(name))
     wait_shut_off(name)
     ticks = ticks_in(log + '.0')
     assert ticks and ticks == list(range(len(ticks))), \
-        'ticks in console.log.0: %s; %s' % (
-            '%d-%d' % (ticks[0], ticks[-1]) if ticks else 'none',
-            listing(name))
-    gens = [boot_of(log)] + [boot_of('%s.%d' % (log, k)) for k in range(2)]
-    assert gens == ['reload2', 'reload1 without its end', None], gens
+        'ticks in console.log.0: %s; %s' % (ticks, listing(name))
+    assert boot_of(log) == 'restore2', listing(name)
+    return 'ticks 0-%d before and after the restore in console.log.0; %s' % (
+        ticks[-1], listing(name))
+
+
+@case('reload: rollover_on_truncate = 1 set in the running virtlogd with '
+      'SIGUSR1 (systemctl reload virtlogd) while a guest writes: its log '
+      'goes on, no tick lost, and the next start keeps it as console.log.0',
+      {'rollover_on_truncate': 0})
+def reload():
+    name = 'reload'
+    log = prepare(name)
+    define(name, 'reload1', 'tick')
+    virsh('start', domain_name(name))
+    wait_ticks(log, 5)
+    with open(running['conf']) as f:
+        conf = f.read()
+    with open(running['conf'], 'w') as f:
+        f.write(conf.replace('rollover_on_truncate = 0',
+                             'rollover_on_truncate = 1'))
+    # virtlogd re-executes itself, reads its configuration again and
+    # keeps the files it writes open
+    os.kill(running['virtlogd'], signal.SIGUSR1)
+    time.sleep(1)
+    stack.wait_for('virtlogd', lambda: stack.answers('virtlogd'))
+    assert stack.alive(running['virtlogd']), 'virtlogd is gone after SIGUSR1'
+    wait_ticks(log, len(ticks_in(log)) + 5)
+    virsh('destroy', domain_name(name))
+    define(name, 'reload2')
+    virsh('start', domain_name(name))
+    wait_shut_off(name)
+    ticks = ticks_in(log + '.0')
+    assert ticks and ticks == list(range(len(ticks))), \
+        'ticks in console.log.0: %s; %s' % (ticks, listing(name))
+    assert generations(name, 2) == ['reload2', 'reload1 without its end',
+                                    None], listing(name)
     return 'ticks 0-%d kept; %s' % (ticks[-1], listing(name))
 
 
-reload.setting = 0
-
-
-@case('virtlogd refuses rollover_on_truncate = 2 and = "yes", naming the '
-      'setting')
-def bad_values():
+@case('refused: virtlogd refuses rollover_on_truncate = 1 with '
+      'max_backups = 0 and rollover_on_truncate = 2 at load time, naming '
+      'the settings')
+def refused():
     messages = []
-    for value in ('2', '"yes"'):
-        conf = os.path.join(work, 'bad.conf')
-        with open(conf, 'w') as f:
-            f.write('rollover_on_truncate = %s\n' % value)
+    for settings, words in (
+            ({'rollover_on_truncate': 1, 'max_backups': 0},
+             ["'rollover_on_truncate'", "'max_backups'"]),
+            ({'rollover_on_truncate': 2}, ["'rollover_on_truncate'"])):
+        conf = write_virtlogd_conf('bad', **settings)
         # (it fails while reading the configuration, before any socket)
         result = subprocess.run([virtlogd, '-f', conf, '-p',
                                  os.path.join(work, 'bad.pid')], text=True,
                                 capture_output=True, timeout=10)
         message = ' '.join(result.stderr.split())
         assert result.returncode != 0 and \
-            "'rollover_on_truncate'" in message, (result.returncode, message)
+            all(w in message for w in words), (result.returncode, message)
         messages.append(message[message.find('error'):])
     return ' | '.join(messages)
 
 
-bad_values.setting = None
+@case('no-backups: with max_backups = 0, a domain with rollover=\'on\' '
+      'does not start and the error names the file; its log is untouched',
+      {'max_backups': 0})
+def no_backups():
+    name = 'no-backups'
+    log = prepare(name)
+    with open(log, 'w') as f:
+        f.write('console-log-guest: boot earlier\n')
+    define(name, 'nb1', log="<log file='%s' append='off' rollover='on'/>")
+    result = virsh('start', domain_name(name), check=False)
+    message = ' '.join(result.stderr.split())
+    assert result.returncode != 0 and \
+        'Cannot roll over %s without backup files' % log in message, message
+    assert open(log).read() == 'console-log-guest: boot earlier\n'
+    return message
 
 
-def main():
-    print('1..%d' % len(cases))
-    if os.geteuid() != 0:
-        for n, (description, _) in enumerate(cases, 1):
-            print('ok %d - %s # SKIP libvirt\'s system instance needs root'
-                  % (n, description))
-        return 0
-    for f in ('vmlinuz', 'initramfs.gz'):
-        shutil.copy(os.path.join(guest_dir, f), work)
-    failed = 0
-    setting = None
-    for n, (description, fn) in enumerate(cases, 1):
-        t0 = time.time()
-        earlier = len(domains)
+@case('file-handler: with stdio_handler = "file" in qemu.conf, a domain '
+      'with rollover=\'on\' does not start, and the error names the '
+      'setting; without the attribute it starts', {})
+def file_handler():
+    name = 'file-handler'
+    log = prepare(name)
+    with open(QEMU_CONF) as f:
+        qemu_conf['text'] = f.read()
+    try:
+        with open(QEMU_CONF, 'a') as f:
+            f.write('\nstdio_handler = "file"\n')
+        restart_libvirtd()
+        define(name, 'fh1', log="<log file='%s' append='off' "
+                                "rollover='on'/>")
+        result = virsh('start', domain_name(name), check=False)
+        message = ' '.join(result.stderr.split())
+        assert result.returncode != 0 and \
+            'needs stdio_handler = "logd" in qemu.conf' in message, message
+        define(name, 'fh2')
+        virsh('start', domain_name(name))
+        wait_shut_off(name)
+        assert boot_of(log) == 'fh2', listing(name)
+    finally:
+        with open(QEMU_CONF, 'w') as f:
+            f.write(qemu_conf.pop('text'))
+        restart_libvirtd()
+    return message
+
+
+READER = r'''
+import os, re, sys
+sys.path.insert(0, sys.argv[4])
+from libvirt_stack import nova_read
+log, out, stop = sys.argv[1:4]
+
+
+def state():
+    d = os.path.dirname(log)
+    s = []
+    for f in sorted(os.listdir(d)):
         try:
-            if fn.setting is not None and fn.setting != setting:
-                start_virtlogd(fn.setting)
-                setting = fn.setting
-                if not libvirtd_answers():
-                    daemon(['libvirtd'], os.path.join(work, 'libvirtd.pid'))
-                    wait_for('libvirtd', libvirtd_answers)
-            detail = fn()
-            print('ok %d - %s' % (n, description))
-        except Exception as e:
-            failed += 1
-            detail = '%s: %s' % (type(e).__name__, e)
-            print('not ok %d - %s' % (n, description))
-            for name in domains[earlier:]:
-                log = '/var/log/libvirt/qemu/%s.log' % name
-                if os.path.exists(log):
-                    for line in open(log, errors='replace').read(
-                            ).splitlines()[-5:]:
-                        print('# %s: %s' % (name, line))
-            vlog = os.path.join(work, 'virtlogd.log')
-            if os.path.exists(vlog):
-                for line in open(vlog).read().splitlines()[-5:]:
-                    print('# virtlogd: %s' % line)
-        print('# %.1f s; %s' % (time.time() - t0, detail))
-        sys.stdout.flush()
-    return 1 if failed else 0
+            s.append((f, os.lstat(os.path.join(d, f)).st_ino))
+        except FileNotFoundError:
+            pass
+    return s
 
 
-sys.exit(main())
+calls = []
+while not os.path.exists(stop):
+    before = state()
+    data, error = b'', False
+    try:
+        data = nova_read(log)
+    except FileNotFoundError:
+        error = True
+    # (a whole line: the guest's serial port writes byte by byte, and a
+    # read may end in the middle of one)
+    boots = re.findall(rb'console-log-guest: boot r(\d+) mode poweroff\r?\n',
+                       data)
+    calls.append((error, [int(b) for b in boots], len(data),
+                  before != state()))
+with open(out, 'w') as f:
+    for error, boots, n, spanned in calls:
+        f.write('%d %d %d %s\n' % (error, n, spanned,
+                                   ','.join(map(str, boots))))
+'''
+
+
+@case('reader: nova\'s read loop (console.log, then .0, .1 ... by name, '
+      'up to 100 KiB) runs throughout twenty restarts with '
+      'rollover_on_truncate = 1: it never gets an error, never misses a '
+      'finished boot, and sees a boot twice only in a call during which '
+      'the files changed', {'rollover_on_truncate': 1})
+def reader():
+    name = 'reader'
+    log = prepare(name)
+    out = os.path.join(work, 'reader.out')
+    stop = os.path.join(work, 'reader.stop')
+    proc = subprocess.Popen([sys.executable, '-c', READER, log, out, stop,
+                             os.path.dirname(os.path.abspath(__file__))])
+    try:
+        for k in range(1, READER_STARTS + 1):
+            define(name, 'r%d' % k)
+            virsh('start', domain_name(name))
+            wait_shut_off(name)
+    finally:
+        open(stop, 'w').close()
+        proc.wait(timeout=60)
+    calls = errors = missed = twice = twice_quiet = 0
+    bad = []
+    for line in open(out):
+        error, n, spanned, boots = line.split(' ')
+        boots = [int(b) for b in boots.split(',') if b.strip()]
+        calls += 1
+        if int(error):
+            errors += 1
+            bad.append(line.strip())
+            continue
+        quiet_twice = len(set(boots)) != len(boots) and not int(spanned)
+        if len(set(boots)) != len(boots):
+            twice += 1
+            twice_quiet += quiet_twice
+        if boots:
+            newest = max(boots)
+            gap = set(range(min(boots), newest + 1)) - set(boots)
+            # the backups alone hold MAX_BACKUPS boots, unless the
+            # reader filled its 100 KiB first
+            short = len(set(boots)) < min(newest, MAX_BACKUPS) and \
+                int(n) < NOVA_MAX_CONSOLE_BYTES
+            missed += bool(gap) or short
+            if gap or short or quiet_twice:
+                bad.append(line.strip())
+    summary = ('%d restarts, %d reads: %d errors, %d with a finished boot '
+               'missed, %d with a boot twice (%d of them while no file '
+               'changed)' % (READER_STARTS, calls, errors, missed, twice,
+                             twice_quiet))
+    assert calls > READER_STARTS, summary
+    assert generations(name)[:MAX_BACKUPS + 1] == [
+        'r%d' % k for k in range(READER_STARTS, READER_STARTS - 4, -1)], \
+        listing(name)
+    assert errors == 0 and missed == 0 and twice_quiet == 0, \
+        '%s; reads (error, bytes, files changed, boots): %s' % (
+            summary, ' | '.join(bad[:5]))
+    return summary
+
+
+def before(fn):
+    """The virtlogd.conf a case needs, and our libvirtd"""
+    if fn.settings is None:
+        return
+    if fn.settings != running.get('settings'):
+        start_virtlogd(**fn.settings)
+        running['settings'] = fn.settings
+    start_libvirtd()
+
+
+def diagnostics():
+    vlog = os.path.join(work, 'virtlogd.log')
+    if not os.path.exists(vlog):
+        return []
+    return ['virtlogd: %s' % line
+            for line in open(vlog).read().splitlines()[-5:]]
+
+
+sys.exit(stack.run_cases(
+    cases, guest_dir, work, domains, before=before, diagnostics=diagnostics,
+    skip=lambda d: 'not asked for' if args.only and
+    d.split(':')[0] not in args.only else None))
