@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """End to end: a Linux guest floods numbered lines through the 16550 serial
 port and through a virtio-serial port, into the patched QEMU with
-rotate=3,rotate-size=1M and into the baseline QEMU's plain file backend.
+rotate=3,size=1M and into the baseline QEMU's plain file backend.
 Reports the guest's throughput, the ratio, and QEMU's write system calls
 per MB (from /proc/PID/io).
 
@@ -69,7 +69,7 @@ def run(qemu, port, options):
 rows = []
 for port in ('ttyS1', 'vport'):
     base = run(baseline, port, '')
-    mine = run(ours, port, ',rotate=3,rotate-size=1M')
+    mine = run(ours, port, ',rotate=3,size=1M')
     rows.append((port, base, mine))
     print(port, base, mine, flush=True)
 

@@ -2,7 +2,7 @@
 """In-process rotation against pipe rotators, same work.
 
 The same byte stream (console-like lines) is written in 1-byte and 4 KiB
-writes, once through a file chardev with rotate=3,rotate-size=1M inside
+writes, once through a file chardev with rotate=3,size=1M inside
 the writing process, and once into a pipe read by rotatelogs, multilog and
 s6-log configured to 1 MiB files and 3 old ones.  Variants run interleaved,
 REPS times; the CPU time (user + system) of every process involved and the
@@ -29,8 +29,8 @@ def feeder(size, total, target='-', path='x'):
 
 
 VARIANTS = {
-    'in-process rotate=3,rotate-size=1M': lambda d, size, total: (
-        feeder(size, total, 'file,id=f,path=%s,rotate=3,rotate-size=1M',
+    'in-process rotate=3,size=1M': lambda d, size, total: (
+        feeder(size, total, 'file,id=f,path=%s,rotate=3,size=1M',
                os.path.join(d, 'console.log')), None),
     'rotatelogs -n 3 (1M)': lambda d, size, total: (
         feeder(size, total), ['rotatelogs', '-n', '3',

@@ -65,9 +65,9 @@ scenario "patched QEMU, append=on" "$OBJ/qemu-system-x86_64" ",append=on" append
 
 echo
 echo "== patched QEMU, a guest writing 5.2 MB of numbered lines through a"
-echo "   virtio-serial port, rotate=3,rotate-size=1M"
+echo "   virtio-serial port, rotate=3,size=1M"
 mkdir -p "$demo/flood"
-EXTRA_ARGS="-device virtio-serial-pci -chardev file,id=flood,path=$demo/flood/flood.log,rotate=3,rotate-size=1M -device virtserialport,chardev=flood,name=flood" \
+EXTRA_ARGS="-device virtio-serial-pci -chardev file,id=flood,path=$demo/flood/flood.log,rotate=3,size=1M -device virtserialport,chardev=flood,name=flood" \
     boot "$OBJ/qemu-system-x86_64" flood1 "file,path=$demo/flood-console.log" \
     mode=flood port=vport lines=80000
 (cd "$demo/flood" && for f in $(ls | sort -rV); do
