@@ -1,7 +1,8 @@
 #!/bin/bash
 # Build the test guest into $BUILD/guest: the kernel of Debian's current
 # linux-image-amd64 (extracted, not installed) and a busybox-static
-# initramfs running tests/guest/init.
+# initramfs running tests/guest/init, with tests/guest/flood.c built
+# static as /bin/flood.
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 
@@ -9,7 +10,8 @@ out=$BUILD/guest
 kpkg=$(apt-cache depends linux-image-amd64 2>/dev/null |
        awk '/Depends: linux-image-[0-9]/ { print $2; exit }')
 [ -n "$kpkg" ] || die "cannot resolve linux-image-amd64 to a kernel package"
-stamp="$kpkg $(sha1sum "$TOP/tests/guest/init" /bin/busybox | sha1sum | cut -c1-12)"
+stamp="$kpkg $(sha1sum "$TOP/tests/guest/init" "$TOP/tests/guest/flood.c" \
+                        /bin/busybox | sha1sum | cut -c1-12)"
 if [ -f "$out/stamp" ] && [ "$(cat "$out/stamp")" = "$stamp" ]; then
     exit 0
 fi
@@ -36,6 +38,9 @@ initrd=$(mktemp -d)
 trap 'rm -rf "$initrd"' EXIT
 mkdir -p "$initrd"/{bin,dev,proc,sys,lib/modules}
 cp /bin/busybox "$initrd/bin/busybox"
+gcc -static -O2 -Wall -Werror -o "$initrd/bin/flood" \
+    "$TOP/tests/guest/flood.c" ||
+    die "cannot build tests/guest/flood.c (gcc, libc6-dev)"
 cp "$TOP/tests/guest/init" "$initrd/init"
 chmod 755 "$initrd/init"
 for m in virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev \
