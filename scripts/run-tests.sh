@@ -94,8 +94,8 @@ finish() {
 status=0
 fetch_or_skip test-char test-rotating-file fuzz-rotating-file \
     chardev-rotate-test console-log-e2e-test console-log-faults-test \
-    console-log-deploy-test libfuzzer libvirt-test libvirt-unit \
-    virtlogd-test check-windows || finish
+    console-log-deploy-test console-log-flood-test libfuzzer libvirt-test \
+    libvirt-unit virtlogd-test check-windows || finish
 note "base $BASE"
 "$TOP/scripts/assemble.sh"
 "$TOP/scripts/assemble.sh" --baseline
@@ -104,7 +104,7 @@ note "base $BASE"
 # then the project's: the fuzz replay and the tests with a Linux guest
 UNIT_TESTS="test-char test-rotating-file fuzz-rotating-file"
 QTESTS="chardev-rotate-test console-log-e2e-test console-log-faults-test
-        console-log-deploy-test"
+        console-log-deploy-test console-log-flood-test"
 UNIT_TESTS=$(for t in $UNIT_TESTS; do
              [ -f "$SRC/tests/unit/$t.c" ] && echo "$t"; done)
 QTESTS=$(for t in $QTESTS; do
