@@ -110,6 +110,7 @@ GNUPLOT
     echo
     echo "$(date -u +%Y-%m-%d), $(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), $(df -T "$out" | awk 'NR == 2 { print $2 }') file system, QEMU $(cat "$BUILD/qemu-version"), load average $load before the micro benchmark."
     echo
+    [ -z "${quiet_note:-}" ] || { echo "$quiet_note"; echo; }
     cat "$out/micro.md"
     echo "## In-process rotation against pipe rotators"
     echo
