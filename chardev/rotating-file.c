@@ -9,7 +9,6 @@
 #include "qemu/osdep.h"
 #include <glib/gstdio.h>
 #include "qapi/error.h"
-#include "qemu/cutils.h"
 #include "qemu/error-report.h"
 #include "qemu/lockable.h"
 #include "qemu/main-loop.h"
@@ -20,7 +19,6 @@
 #ifdef _WIN32           /* unused there: rotating_file_open() refuses */
 #define O_NOFOLLOW 0
 #define O_NONBLOCK 0
-#define NAME_MAX 255
 #endif
 
 struct RotatingFile {
@@ -29,13 +27,14 @@ struct RotatingFile {
     const char *opt;
     int generations;
     uint64_t max_size;          /* 0: no limit */
+    VMChangeStateEntry *incoming;
     int64_t warn_at;            /* ms, when a warning may come again */
     uint64_t warned_dropped;
 
     QemuMutex lock;             /* protects what follows */
     int fd;                     /* where output goes */
     uint64_t size;              /* of that file */
-    uint64_t limit;             /* max_size, less what the last file ran over */
+    uint64_t limit;             /* max_size less the last file's overrun */
     bool rotate;                /* a new PATH is due */
     bool busy;                  /* a worker is asked for or runs */
     bool closing;
@@ -46,7 +45,10 @@ struct RotatingFile {
     Error *error;
 };
 
-/* Of every chardev: a new one may take over the files of the one it replaces */
+/*
+ * Renames are one at a time: chardev-change opens the paths of a chardev
+ * while its worker may run.  A worker of a closed chardev does nothing.
+ */
 static QemuMutex rotating_file_fs_lock;
 
 static void __attribute__((constructor)) rotating_file_init(void)
@@ -70,7 +72,6 @@ static int rotating_file_next(const char *path, int generations, mode_t mode,
     GStatBuf st;
     int k, fd;
 
-    QEMU_LOCK_GUARD(&rotating_file_fs_lock);
     for (k = 0; k < generations - 1; k++) {
         g_autofree char *name = g_strdup_printf("%s.%d", path, k);
 
@@ -86,7 +87,7 @@ static int rotating_file_next(const char *path, int generations, mode_t mode,
                                   : g_strdup(path);
         g_autofree char *to = g_strdup_printf("%s.%d", path, k);
 
-        if (g_rename(from, to) < 0) {
+        if (RETRY_ON_EINTR(g_rename(from, to)) < 0) {
             error_setg_errno(errp, errno, "cannot rename '%s' to '%s'",
                              from, to);
             return -1;
@@ -108,20 +109,24 @@ static int rotating_file_work(void *opaque)
     Error *err = NULL;
     int fd;
 
-    /* Only workers change rf->fd, one at a time */
+    QEMU_LOCK_GUARD(&rotating_file_fs_lock);
+    if (qatomic_read(&rf->closing)) {
+        return 0;   /* another chardev may have opened the files since */
+    }
+    /* Only workers change rf->fd; a new PATH keeps its permission bits */
     fstat(rf->fd, &st);
-    /* A new PATH keeps the permissions of the one before */
     fd = rotating_file_next(rf->path, rf->generations, st.st_mode & 0777,
                             &err);
     WITH_QEMU_LOCK_GUARD(&rf->lock) {
         uint64_t over = rf->size - MIN(rf->size, rf->limit);
         int old = rf->fd;
 
-        if (fd >= 0) {
+        if (fd >= 0 && !rf->closing) {
             /* Go on in the new PATH: the file before is complete */
             rf->size = 0;
             rf->limit = rf->max_size - MIN(over, rf->max_size);
             rf->retry_at = 0;
+            rf->rotate = false;
             if (rf->dropped) {
                 g_autofree char *note = g_strdup_printf(
                     "[qemu: %" PRIu64 " bytes of output lost here]\n",
@@ -133,10 +138,9 @@ static int rotating_file_work(void *opaque)
             rf->fd = fd;
             fd = old;
         } else if (err) {
-            error_propagate_prepend(&rf->error, err, "%s: ", rf->opt);
+            error_propagate(&rf->error, err);
             rf->retry_at = qemu_clock_get_ms(QEMU_CLOCK_REALTIME) + 1000;
         }
-        rf->rotate = false;
         rf->busy = false;
     }
     if (fd >= 0) {
@@ -169,16 +173,12 @@ static void rotating_file_done(void *opaque, int ret)
     WITH_QEMU_LOCK_GUARD(&rf->lock) {
         last = !--rf->pending && rf->closing;
         err = g_steal_pointer(&rf->error);
-        dropped = rf->dropped_total;
+        /* A worker that runs tells of the loss, and why if it fails */
+        dropped = rf->busy ? rf->warned_dropped : rf->dropped_total;
         rotating_file_check(rf);
     }
-    if (last) {
-        error_free(err);
-        rotating_file_free(rf);
-        return;
-    }
     /* A failed rotation is retried every second: warn less often */
-    if ((err || dropped > rf->warned_dropped) && now >= rf->warn_at) {
+    if ((err || dropped > rf->warned_dropped) && (now >= rf->warn_at || last)) {
         rf->warn_at = now + 10000;
         rf->warned_dropped = dropped;
         warn_report("chardev '%s': %s: %s%s%" PRIu64 " bytes of output lost "
@@ -186,6 +186,14 @@ static void rotating_file_done(void *opaque, int ret)
                     : "", err ? "; " : "", dropped);
     }
     error_free(err);
+    if (last) {
+        rotating_file_free(rf);
+    }
+}
+
+static void rotating_file_report(void *opaque)
+{
+    rotating_file_done(opaque, 0);
 }
 
 /* From the main loop's context, which a vCPU holding the BQL has */
@@ -203,10 +211,9 @@ static void rotating_file_start(void *opaque)
 /* With the lock: ask a worker for what is due, the next file at 7/8 */
 static void rotating_file_check(RotatingFile *rf)
 {
-    if (rf->max_size && rf->size && rf->size >= rf->limit - rf->limit / 8 &&
-        (!rf->retry_at ||
-         qemu_clock_get_ms(QEMU_CLOCK_REALTIME) >= rf->retry_at)) {
-        rf->rotate = true;
+    rf->rotate |= rf->max_size && rf->size >= rf->max_size - rf->max_size / 8;
+    if (rf->retry_at && qemu_clock_get_ms(QEMU_CLOCK_REALTIME) < rf->retry_at) {
+        return;     /* a rotation failed: again a second later */
     }
     if (!rf->busy && !rf->closing && rf->rotate) {
         rf->busy = true;
@@ -226,6 +233,11 @@ void rotating_file_write(RotatingFile *rf, const void *buf, size_t len)
                      MIN(rf->size, rf->limit + rf->max_size));
     }
     done = n ? qemu_write_full(rf->fd, buf, n) : 0;
+    if (done < len && !rf->dropped) {
+        rf->pending++;      /* warn soon, from the main loop */
+        aio_bh_schedule_oneshot(qemu_get_aio_context(), rotating_file_report,
+                                rf);
+    }
     rf->size += done;
     rf->dropped += len - done;
     rf->dropped_total += len - done;
@@ -240,7 +252,22 @@ void rotating_file_rotate(RotatingFile *rf)
     }
     QEMU_LOCK_GUARD(&rf->lock);
     rf->rotate |= rf->size > 0;
+    rf->retry_at = 0;
     rotating_file_check(rf);
+}
+
+static void rotating_file_incoming(void *opaque, bool running,
+                                   RunState state)
+{
+    RotatingFile *rf = opaque;
+
+    if (running) {
+        qemu_del_vm_change_state_handler(rf->incoming);
+        rf->incoming = NULL;
+        QEMU_LOCK_GUARD(&rf->lock);
+        rf->rotate = true;      /* the source wrote PATH until now */
+        rotating_file_check(rf);
+    }
 }
 
 RotatingFile *rotating_file_open(const char *label, const char *opt,
@@ -252,8 +279,9 @@ RotatingFile *rotating_file_open(const char *label, const char *opt,
     g_autofree char *abs = g_canonicalize_filename(path, NULL);
     g_autofree char *last = g_strdup_printf("%s.%" PRId64, abs,
                                             generations - 1);
+    g_autofree char *prev = g_strdup_printf("%s.0", abs);
+    GStatBuf gst;
     bool incoming = runstate_check(RUN_STATE_INMIGRATE);
-    uint64_t over = 0;
     RotatingFile *rf;
     struct stat st;
     int fd = -1;
@@ -268,8 +296,7 @@ RotatingFile *rotating_file_open(const char *label, const char *opt,
     } else if (max_size && max_size < ROTATING_FILE_MIN_SIZE) {
         error_setg(errp, "%s for '%s' must be at least %d", size_opt, path,
                    ROTATING_FILE_MIN_SIZE);
-    } else if (strlen(last) >= PATH_MAX ||
-               strlen(strrchr(last, '/') + 1) > NAME_MAX) {
+    } else if (g_access(last, F_OK) < 0 && errno == ENAMETOOLONG) {
         error_setg(errp, "%s for '%s': the name '%s' would be too long", opt,
                    path, last);
     }
@@ -277,7 +304,7 @@ RotatingFile *rotating_file_open(const char *label, const char *opt,
         return NULL;
     }
     errno = EBADF;      /* QEMU cannot rename what /dev/fdset/ passed */
-    if (!strstart(path, "/dev/fdset/", NULL)) {
+    if (!g_str_has_prefix(path, "/dev/fdset/")) {
         fd = ROTATING_FILE_OPEN(abs, 0, 0666);
     }
     if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
@@ -288,10 +315,12 @@ RotatingFile *rotating_file_open(const char *label, const char *opt,
         }
         return NULL;
     }
-    if (st.st_size && !append && !incoming) {
+    /* While a worker renames, append rather than wait or race with it */
+    if (st.st_size && !append && !incoming &&
+        !qemu_mutex_trylock(&rotating_file_fs_lock)) {
         close(fd);
-        over = st.st_size - MIN(st.st_size, max_size);
         fd = rotating_file_next(abs, generations, st.st_mode & 0777, errp);
+        qemu_mutex_unlock(&rotating_file_fs_lock);
         if (fd < 0) {
             error_prepend(errp, "%s: ", opt);
             return NULL;
@@ -305,12 +334,18 @@ RotatingFile *rotating_file_open(const char *label, const char *opt,
     rf->opt = opt;
     rf->generations = generations;
     rf->max_size = max_size;
-    rf->limit = max_size - MIN(over, max_size);
+    /* PATH.0 ran over its limit by less than its size: count all of it */
+    if (g_lstat(prev, &gst) < 0) {
+        gst.st_size = errno == ENOENT ? 0 : max_size;   /* unknown: most */
+    }
+    rf->limit = max_size - MIN(gst.st_size, max_size);
     rf->fd = fd;
     rf->size = st.st_size;
-    /* A migration's source wrote PATH: start a new one at our first write */
-    rf->rotate = incoming && st.st_size;
     qemu_mutex_init(&rf->lock);
+    if (incoming) {
+        rf->incoming = qemu_add_vm_change_state_handler(
+            rotating_file_incoming, rf);
+    }
     return rf;
 }
 
@@ -318,6 +353,9 @@ void rotating_file_close(RotatingFile *rf)
 {
     bool last;
 
+    if (rf->incoming) {
+        qemu_del_vm_change_state_handler(rf->incoming);
+    }
     WITH_QEMU_LOCK_GUARD(&rf->lock) {
         rf->closing = true;
         last = !rf->pending;
