@@ -28,7 +28,7 @@ struct RotatingFile {
     int generations;
     uint64_t max_size;          /* 0: no limit */
     VMChangeStateEntry *incoming;
-    int64_t warn_at;            /* ms, when a warning may come again */
+    int64_t warn_at, err_warn_at;   /* ms, when warnings may come again */
     uint64_t warned_dropped;
 
     QemuMutex lock;             /* protects what follows */
@@ -178,12 +178,16 @@ static void rotating_file_done(void *opaque, int ret)
         rotating_file_check(rf);
     }
     /* A failed rotation is retried every second: warn less often */
-    if ((err || dropped > rf->warned_dropped) && (now >= rf->warn_at || last)) {
+    if (err && now >= rf->err_warn_at) {
+        rf->err_warn_at = now + 10000;
+        error_prepend(&err, "chardev '%s': %s: ", rf->label, rf->opt);
+        warn_report_err(g_steal_pointer(&err));
+    }
+    if (dropped > rf->warned_dropped && (now >= rf->warn_at || last)) {
         rf->warn_at = now + 10000;
         rf->warned_dropped = dropped;
-        warn_report("chardev '%s': %s: %s%s%" PRIu64 " bytes of output lost "
-                    "so far", rf->label, rf->opt, err ? error_get_pretty(err)
-                    : "", err ? "; " : "", dropped);
+        warn_report("chardev '%s': %s: %" PRIu64 " bytes of output lost so "
+                    "far", rf->label, rf->opt, dropped);
     }
     error_free(err);
     if (last) {

@@ -38,8 +38,13 @@
 
 #define CHUNK 4096
 
+/* QEMU 10.2 renamed CharBackend to CharFrontend; this builds on both */
+#if QEMU_VERSION_MAJOR == 10 && QEMU_VERSION_MINOR < 2
+typedef CharBackend CharFrontend;
+#endif
+
 typedef struct Run {
-    CharBackend be;
+    CharFrontend be;
     const char *buf;
     size_t chunk;
     uint64_t total;
