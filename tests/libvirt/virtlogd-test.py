@@ -259,6 +259,14 @@ def host():
     return check_five('host', True)
 
 
+@case('explicit-off: rollover_on_truncate = 1, but the device says '
+      '<log append=\'off\' rollover=\'off\'/>: five starts keep only the '
+      'last boot, as the device asked', {'rollover_on_truncate': 1})
+def explicit_off():
+    return check_five('explicit-off', False,
+                      log="<log file='%s' append='off' rollover='off'/>")
+
+
 @case('attribute: <log append=\'off\' rollover=\'on\'/> with the default '
       'virtlogd.conf: five starts keep the three boots before the last '
       'one', {})
