@@ -294,12 +294,14 @@ RotatingFile *rotating_file_open(const char *label, const char *opt,
     error_setg(errp, "%s is not supported on Windows hosts", opt);
     return NULL;
 #endif
-    if (generations < 1 || generations > UINT8_MAX) {
+    if (!generations && max_size) {
+        error_setg(errp, "%s for '%s' requires %s", size_opt, path, opt);
+    } else if (generations < 1 || generations > UINT8_MAX) {
         error_setg(errp, "%s for '%s' must be 1 to %d, not %" PRId64, opt,
                    path, UINT8_MAX, generations);
-    } else if (max_size && max_size < ROTATING_FILE_MIN_SIZE) {
-        error_setg(errp, "%s for '%s' must be at least %d", size_opt, path,
-                   ROTATING_FILE_MIN_SIZE);
+    } else if (max_size && (max_size < ROTATING_FILE_MIN_SIZE ||
+                            max_size > ROTATING_FILE_MAX_SIZE)) {
+        error_setg(errp, "%s for '%s' must be 4K to 1T", size_opt, path);
     } else if (g_access(last, F_OK) < 0 && errno == ENAMETOOLONG) {
         error_setg(errp, "%s for '%s': the name '%s' would be too long", opt,
                    path, last);
@@ -343,6 +345,8 @@ RotatingFile *rotating_file_open(const char *label, const char *opt,
         gst.st_size = errno == ENOENT ? 0 : max_size;   /* unknown: most */
     }
     rf->limit = max_size - MIN(gst.st_size, max_size);
+    /* An appended file already past it gets SIZE more, as the next does */
+    rf->limit = MAX(rf->limit, st.st_size);
     rf->fd = fd;
     rf->size = st.st_size;
     qemu_mutex_init(&rf->lock);

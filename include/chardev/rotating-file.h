@@ -12,6 +12,7 @@
 typedef struct RotatingFile RotatingFile;
 
 #define ROTATING_FILE_MIN_SIZE 4096
+#define ROTATING_FILE_MAX_SIZE (UINT64_C(1) << 40)  /* twice it: no overflow */
 
 /*
  * Output to @path, with @generations previous files @path.0 (newest) and

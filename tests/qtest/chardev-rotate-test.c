@@ -858,14 +858,13 @@ static void test_qmp_chardev_add(void)
         " 'backend': {'type': 'file', 'data': {'out': %s,"
         " 'rotate': 300}}}}", s->log);
     g_free(want);
-    want = g_strdup_printf("rotate for '%s' must be 1 to 255, not 0",
-                           s->log);
+    want = g_strdup_printf("size for '%s' requires rotate", s->log);
     assert_qmp_error(qts, want,
         "{'execute': 'chardev-add', 'arguments': {'id': 'bad',"
         " 'backend': {'type': 'file', 'data': {'out': %s,"
         " 'size': 65536}}}}", s->log);
     g_free(want);
-    want = g_strdup_printf("size for '%s' must be at least 4096", s->log);
+    want = g_strdup_printf("size for '%s' must be 4K to 1T", s->log);
     assert_qmp_error(qts, want,
         "{'execute': 'chardev-add', 'arguments': {'id': 'bad',"
         " 'backend': {'type': 'file', 'data': {'out': %s,"

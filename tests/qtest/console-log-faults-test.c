@@ -852,22 +852,23 @@ static const BadInput bad_inputs[] = {
     { "file,path=@PATH@,rotate=256", "rotate for '@PATH@' must be 1 to 255, "
       "not 256" },
     { "file,path=@PATH@,rotate=two", "Parameter 'rotate' expects a number" },
-    { "file,path=@PATH@,rotate=2,size=100", "size for '@PATH@' must be at "
-      "least 4096" },
-    { "file,path=@PATH@,rotate=2,size=4095", "size for '@PATH@' must be at "
-      "least 4096" },
+    { "file,path=@PATH@,rotate=2,size=100", "size for '@PATH@' must be 4K "
+      "to 1T" },
+    { "file,path=@PATH@,rotate=2,size=4095", "size for '@PATH@' must be 4K "
+      "to 1T" },
+    { "file,path=@PATH@,rotate=2,size=8E", "size for '@PATH@' must be 4K to "
+      "1T" },
     { "file,path=@PATH@,rotate=2,size=-1", "'size'" },
     { "file,path=@PATH@,rotate=2,size=1Q", "'size'" },
-    { "file,path=@PATH@,size=8K", "rotate for '@PATH@' must be 1 to 255, "
-      "not 0" },
+    { "file,path=@PATH@,size=8K", "size for '@PATH@' requires rotate" },
     { "pty,logrotate=2", "logrotate requires logfile" },
     { "pty,logsize=8K", "logsize requires logfile" },
     { "pty,logfile=@PATH@,logrotate=256", "logrotate for '@PATH@' must be 1 "
       "to 255, not 256" },
     { "pty,logfile=@PATH@,logrotate=2,logsize=1K", "logsize for '@PATH@' "
-      "must be at least 4096" },
-    { "pty,logfile=@PATH@,logsize=8K", "logrotate for '@PATH@' must be 1 to "
-      "255, not 0" },
+      "must be 4K to 1T" },
+    { "pty,logfile=@PATH@,logsize=8K", "logsize for '@PATH@' requires "
+      "logrotate" },
     /* An option of the file backend, which another one would ignore */
     { "null,rotate=2", "rotate" },
     { "pty,rotate=3", "rotate" },
@@ -1082,17 +1083,16 @@ static void test_bad_input_qmp(void)
         { "'out': %s, 'rotate': 256", "rotate for '@PATH@' must be 1 to 255, "
           "not 256" },
         { "'out': %s, 'rotate': 2, 'size': 100", "size for '@PATH@' must be "
-          "at least 4096" },
-        { "'out': %s, 'size': 8192", "rotate for '@PATH@' must be 1 to 255, "
-          "not 0" },
-        { "'out': %s, 'rotate': 0, 'size': 8192", "rotate for '@PATH@' must "
-          "be 1 to 255, not 0" },
+          "4K to 1T" },
+        { "'out': %s, 'size': 8192", "size for '@PATH@' requires rotate" },
+        { "'out': %s, 'rotate': 0, 'size': 8192", "size for '@PATH@' "
+          "requires rotate" },
         { "'out': %s, 'rotate': 2", "rotate: cannot rename '@PATH@.0' to "
           "'@PATH@.1': Is a directory" },
         { "'out': %s, 'logfile': %s, 'logrotate': 256",
           "logrotate for '@PATH@' must be 1 to 255, not 256" },
         { "'out': %s, 'logfile': %s, 'logsize': 8192",
-          "logrotate for '@PATH@' must be 1 to 255, not 0" },
+          "logsize for '@PATH@' requires logrotate" },
         { "'out': %s, 'logrotate': 2", "logrotate requires logfile" },
         { "'out': %s, 'logsize': 8192", "logsize requires logfile" },
         { "'out': '/dev/fdset/1', 'rotate': 2", "rotate needs a regular file "

@@ -410,6 +410,35 @@ static void test_open_append(void)
     g_assert_false(gen_exists("append", 1));
 }
 
+/*
+ * A file appended to that is already past twice SIZE (written with a
+ * larger size, or before rotation) takes SIZE more while the next file
+ * is made: the new output is not lost.
+ */
+static void test_open_append_large(void)
+{
+    g_autoptr(GString) old = make_stream(5 * SIZE);
+    g_autoptr(GString) out = make_stream(SIZE);
+    g_autofree char *s = NULL;
+    g_autofree char *s0 = NULL;
+    RotatingFile *rf;
+
+    write_gen("applarge", -1, old->str);
+    rf = open_rf("applarge", true, 3, SIZE, &error_abort);
+    hold();
+    rotating_file_write(rf, out->str, out->len);
+    g_assert_cmpuint(rotating_file_dropped(rf), ==, 0);
+    release();
+    settle("applarge");
+    rotating_file_close(rf);
+    s = read_gen("applarge", -1);
+    s0 = read_gen("applarge", 0);
+    g_assert_cmpstr(s, ==, "");
+    g_assert_cmpuint(strlen(s0), ==, old->len + out->len);
+    g_assert_true(g_str_has_prefix(s0, old->str));
+    g_assert_cmpstr(s0 + old->len, ==, out->str);
+}
+
 /* An empty PATH is no previous boot: it stays, and no generation moves */
 static void test_open_empty(void)
 {
@@ -956,8 +985,13 @@ static void test_bad_input(void)
                                            "255, not 256", file) },
         { file, -1, SIZE, g_strdup_printf("logrotate for '%s' must be 1 to "
                                           "255, not -1", file) },
-        { file, 3, SIZE - 1, g_strdup_printf("logsize for '%s' must be at "
-                                             "least 4096", file) },
+        { file, 3, SIZE - 1, g_strdup_printf("logsize for '%s' must be 4K "
+                                             "to 1T", file) },
+        /* where twice the size would overflow */
+        { file, 3, UINT64_C(1) << 63, g_strdup_printf("logsize for '%s' must "
+                                                      "be 4K to 1T", file) },
+        { file, 3, (UINT64_C(1) << 40) + 1,
+          g_strdup_printf("logsize for '%s' must be 4K to 1T", file) },
         { adir, 3, SIZE, g_strdup_printf(needs, adir), EISDIR, EISDIR },
         { fifo, 3, SIZE, g_strdup_printf(needs, fifo), ENXIO, ENXIO },
         /* FreeBSD tells EMLINK for O_NOFOLLOW */
@@ -1174,6 +1208,8 @@ int main(int argc, char **argv)
 
     g_test_add_func("/rotating-file/open/restarts", test_open_restarts);
     g_test_add_func("/rotating-file/open/append", test_open_append);
+    g_test_add_func("/rotating-file/open/append-large",
+                    test_open_append_large);
     g_test_add_func("/rotating-file/open/empty", test_open_empty);
     g_test_add_func("/rotating-file/open/gap", test_open_gap);
     g_test_add_func("/rotating-file/open/overrun", test_open_overrun);
