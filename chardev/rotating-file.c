@@ -321,8 +321,13 @@ RotatingFile *rotating_file_open(const char *label, const char *opt,
         }
         return NULL;
     }
-    /* While a worker renames, append rather than wait or race with it */
-    if (st.st_size && !append && !incoming &&
+    /*
+     * A new file unless appending to one that is not yet due (the source
+     * of a migration still writes); while a worker renames, append rather
+     * than wait or race with it.
+     */
+    if (st.st_size && !incoming &&
+        (!append || (max_size && st.st_size >= max_size - max_size / 8)) &&
         !qemu_mutex_trylock(&rotating_file_fs_lock)) {
         close(fd);
         fd = rotating_file_next(abs, generations, st.st_mode & 0777, errp);
@@ -345,8 +350,6 @@ RotatingFile *rotating_file_open(const char *label, const char *opt,
         gst.st_size = errno == ENOENT ? 0 : max_size;   /* unknown: most */
     }
     rf->limit = max_size - MIN(gst.st_size, max_size);
-    /* An appended file already past it gets SIZE more, as the next does */
-    rf->limit = MAX(rf->limit, st.st_size);
     rf->fd = fd;
     rf->size = st.st_size;
     qemu_mutex_init(&rf->lock);
