@@ -28,6 +28,7 @@
 #include "qapi/error.h"
 #include "qapi/qapi-commands-char.h"
 #include "qemu/config-file.h"
+#include "qemu/cutils.h"
 #include "qemu/main-loop.h"
 #include "qemu/module.h"
 #include "qemu/option.h"
@@ -242,10 +243,14 @@ static double cpu_case(const char *opts, uint64_t total, char *buf,
 
 static int feed(int argc, char **argv)
 {
-    uint64_t chunk = strtoull(argv[4], NULL, 0);
-    uint64_t total = strtoull(argv[5], NULL, 0);
-    g_autofree char *buf = lines(CHUNK * 64 + chunk, 80);
-    Run r = { .buf = buf, .chunk = chunk, .total = total, .burst = 1 };
+    uint64_t chunk = 0, total = 0;
+    g_autofree char *buf = NULL;
+    Run r;
+
+    g_assert(!qemu_strtou64(argv[4], NULL, 0, &chunk));
+    g_assert(!qemu_strtou64(argv[5], NULL, 0, &total));
+    buf = lines(CHUNK * 64 + chunk, 80);
+    r = (Run) { .buf = buf, .chunk = chunk, .total = total, .burst = 1 };
 
     if (!strcmp(argv[2], "-")) {
         for (uint64_t off = 0; off < total; off += chunk) {
